@@ -150,3 +150,8 @@ async def client(aiohttp_client, app_context):  # type: ignore[no-untyped-def]
     from web.app import create_app
 
     return await aiohttp_client(create_app(app_context))
+
+
+from tests.fixtures_servers import slapd_server, smtp_server, smtp_server_auth_required  # noqa: E402
+
+__all__ = ["slapd_server", "smtp_server", "smtp_server_auth_required"]

@@ -33,7 +33,8 @@ def _cell(value: Any) -> Any:
     return value
 
 
-async def _template_context(request: web.Request) -> dict[str, Any]:
+def base_context(request: web.Request) -> dict[str, Any]:
+    """What every page's layout needs; computed at render time so error pages have it too."""
     principal = request.get(sessions.PRINCIPAL)
     session = request.get(sessions.SESSION)
     lang = middleware.language(request)
@@ -68,7 +69,6 @@ def create_app(context: AppContext) -> web.Application:
     env = aiohttp_jinja2.setup(
         app,
         loader=jinja2.FileSystemLoader(str(HERE / "templates")),
-        context_processors=[_template_context],
         autoescape=jinja2.select_autoescape(["html"]),
         undefined=jinja2.StrictUndefined,
     )

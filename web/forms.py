@@ -27,7 +27,9 @@ async def form_data(request: web.Request) -> dict[str, Any]:
 
 
 def render(request: web.Request, template: str, context: dict[str, Any], status: int = 200) -> web.Response:
-    return aiohttp_jinja2.render_template(template, request, context, status=status)
+    from web.app import base_context
+
+    return aiohttp_jinja2.render_template(template, request, {**base_context(request), **context}, status=status)
 
 
 def flash(request: web.Request, level: str, message: str) -> None:
