@@ -1,0 +1,183 @@
+"""The streaming detector: 20 ms frames of one call in, one verdict out, as early as it is sure."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from amd.audio import FRAME_S, FRAME_SAMPLES, Pcm
+from amd.classifier import Model, default_model
+from amd.fingerprint import Fingerprinter, FingerprintIndex, Hashes, MatchAccumulator, MatchRule, Times
+from amd.library import SampleLibrary
+from amd.timing import TimingTracker
+from amd.tones import ToneDetector, ToneEvent, ToneKind
+from amd.vad import Vad, frame_dbfs
+from amd.verdict import Verdict, VerdictKind
+
+log = logging.getLogger("dialer.amd")
+
+
+@dataclass(frozen=True)
+class DetectorConfig:
+    silence_timeout_s: float = 2.4
+    max_decision_s: float = 3.0
+    """From answer: past this the detector stops waiting and says what it has (NOTSURE if unsure)..."""
+    min_listen_s: float = 2.4
+    hard_limit_s: float = 6.0
+    """From answer: NOTSURE past this whatever is heard; the engine cannot hold a call longer."""
+    min_machine_speech_s: float = 1.2
+    """The classifier may call MACHINE only after this much time since speech onset."""
+    """...but a greeting is heard for at least this long from its onset: a long human answer
+    ("Company X, Anna speaking") and a voicemail differ only in whether the talking goes on."""
+    fingerprint_every_frames: int = 5
+    classify_every_frames: int = 5
+    vad_aggressiveness: int = 2
+    match_rule: MatchRule = field(default_factory=MatchRule)
+
+
+class Detector:
+    """One call's detector.
+
+    `answered_at_s` is the stream time of answer: audio before it is early media, where only tones
+    count (a SIT or fax there is a verdict; speech there is a network announcement). With None,
+    the detector waits for `answered()`.
+    """
+
+    def __init__(self, library: SampleLibrary | None = None, model: Model | None = None,
+                 config: DetectorConfig | None = None, answered_at_s: float | None = 0.0) -> None:
+        self.config = config or DetectorConfig()
+        self._library = library
+        self._model = model if model is not None else default_model()
+        self._tones = ToneDetector()
+        self._vad = Vad(self.config.vad_aggressiveness)
+        self._timing = TimingTracker()
+        self._fp = Fingerprinter()
+        self._acc: MatchAccumulator | None = None
+        self._acc_index: FingerprintIndex | None = None
+        self._frames = 0
+        self._answered_frames = 0
+        self._answer_at = answered_at_s
+        self._hist_h: list[Hashes] = []
+        self._hist_t: list[Times] = []
+        self.verdict: Verdict | None = None
+        self.p_machine: float | None = None
+
+    @property
+    def t(self) -> float:
+        return self._frames * FRAME_S
+
+    def answered(self, at_s: float | None = None) -> None:
+        if self._answer_at is None:
+            self._answer_at = self.t if at_s is None else at_s
+
+    def feed(self, frame: Pcm) -> Verdict | None:
+        """One 20 ms frame (160 samples); returns the verdict once, when reached."""
+        if self.verdict is not None:
+            return None
+        if len(frame) != FRAME_SAMPLES:
+            frame = np.resize(np.asarray(frame, dtype=np.int16), FRAME_SAMPLES) if len(frame) else \
+                np.zeros(FRAME_SAMPLES, dtype=np.int16)
+        t0 = self.t
+        self._frames += 1
+        tone = self._tones.feed(frame, t0)
+        if tone is not None and (v := self._on_tone(tone)) is not None:
+            return self._decide(v)
+        if self._answer_at is None or t0 + 1e-9 < self._answer_at:
+            return None
+        self._answered_frames += 1
+        dbfs = frame_dbfs(frame)
+        tonal = self._tones.in_tone
+        self._timing.update(not tonal and self._vad.is_speech(frame, dbfs), dbfs)
+        self._fp.push(frame)
+        n = self._answered_frames
+        if n % self.config.fingerprint_every_frames == 0 and (v := self._match(final=False)) is not None:
+            return self._decide(v)
+        # While a tone sounds, wait for it to end: a beep must not pass for the silence after a greeting.
+        if (n % self.config.classify_every_frames == 0 and not self._tones.busy
+                and (v := self._classify(final=False)) is not None):
+            return self._decide(v)
+        return None
+
+    def finish(self) -> Verdict:
+        """The stream ended: a verdict on what arrived."""
+        if self.verdict is not None:
+            return self.verdict
+        tone = self._tones.finish()
+        if tone is not None and (v := self._on_tone(tone)) is not None:
+            return self._decide(v)
+        if self._answer_at is None or self._answered_frames == 0:
+            return self._decide(Verdict(VerdictKind.NOTSURE, "stream ended before answer", self.t))
+        if (v := self._match(final=True)) is not None:
+            return self._decide(v)
+        v = self._classify(final=True)
+        assert v is not None
+        return self._decide(v)
+
+    def _decide(self, v: Verdict) -> Verdict:
+        self.verdict = v
+        log.debug("verdict %s at %.2f s: %s", v.kind, v.at_s, v.reason)
+        return v
+
+    def _on_tone(self, tone: ToneEvent) -> Verdict | None:
+        t = self.t
+        if tone.kind is ToneKind.SIT:
+            return Verdict(VerdictKind.SIT, f"special information tone ({tone.freq_hz:.0f} Hz segment)", t,
+                           confidence=0.99)
+        if tone.kind is ToneKind.FAX:
+            return Verdict(VerdictKind.FAX, f"fax tone {tone.freq_hz:.0f} Hz", t, confidence=0.99)
+        answered = self._answer_at is not None and tone.start_s + 1e-9 >= self._answer_at
+        if tone.kind is ToneKind.BEEP and answered:
+            return Verdict(VerdictKind.MACHINE, f"voicemail beep {tone.freq_hz:.0f} Hz "
+                           f"{tone.end_s - tone.start_s:.2f} s", t, confidence=0.97)
+        return None
+
+    def _match(self, final: bool) -> Verdict | None:
+        if self._library is None:
+            return None
+        hashes, times = self._fp.take(final=final)
+        self._hist_h.append(hashes)
+        self._hist_t.append(times)
+        index = self._library.index
+        if index is not self._acc_index:
+            # The library was reloaded: vote afresh against the new index with all hashes so far.
+            self._acc_index = index
+            self._acc = MatchAccumulator(index, self.config.match_rule) if len(index) else None
+            hashes, times = np.concatenate(self._hist_h), np.concatenate(self._hist_t)
+        if self._acc is None:
+            return None
+        m = self._acc.add(hashes, times)
+        if m is None:
+            return None
+        self._library.record_match(m.sample_id)
+        return Verdict(VerdictKind.ROBOT, f"matches library sample {m.sample_id}: {m.votes} landmarks over "
+                       f"{m.coverage_s:.1f} s", self.t, sample_id=m.sample_id, confidence=min(0.99, 0.5 + m.score))
+
+    def _classify(self, final: bool) -> Verdict | None:
+        f = self._timing.features()
+        elapsed = f.elapsed_s
+        cfg = self.config
+        if not f.heard_speech:
+            if elapsed >= cfg.silence_timeout_s or (final and elapsed >= 1.0):
+                return Verdict(VerdictKind.SILENCE, f.explain(), self.t, confidence=0.9)
+            if final:
+                return Verdict(VerdictKind.NOTSURE, f"stream ended after {elapsed:.1f} s of silence", self.t)
+            return None
+        p = self._model.p_machine(f.vector())
+        self.p_machine = p
+        th = self._model.thresholds
+        why = f"{f.explain()}; P(machine)={p:.2f}"
+        if p >= th.machine and f.since_onset_s >= cfg.min_machine_speech_s:
+            return Verdict(VerdictKind.MACHINE, why, self.t, confidence=round(p, 3))
+        if p <= th.human and f.current_silence_s >= th.human_min_silence_s:
+            return Verdict(VerdictKind.HUMAN, why, self.t, confidence=round(1 - p, 3))
+        if final or elapsed >= cfg.hard_limit_s:
+            return Verdict(VerdictKind.NOTSURE, why, self.t, confidence=round(1 - p, 3))
+        if elapsed >= max(cfg.max_decision_s, f.initial_silence_s + cfg.min_listen_s):
+            if p >= th.deadline_machine and f.current_silence_s < th.human_min_silence_s:
+                return Verdict(VerdictKind.MACHINE, why, self.t, confidence=round(p, 3))
+            if f.current_silence_s >= th.human_min_silence_s:
+                return Verdict(VerdictKind.NOTSURE, why, self.t, confidence=round(1 - p, 3))
+            # Still talking yet not clearly a machine: a beep or a library match may come soon.
+        return None

@@ -1,0 +1,1 @@
+"""AMD evaluation: corpus generator, Asterisk AMD baseline and the benchmark (`python -m bench.amd`)."""
