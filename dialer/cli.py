@@ -23,13 +23,18 @@ async def _migrate(settings: Settings, dry_run: bool) -> int:
     from dialer.migrations import MigrationError, migrate
 
     dsn = settings.database_url
+    embedded = None
     if dsn is None:
-        dsn = await asyncio.to_thread(EmbeddedPostgres(settings.data_dir).start)
+        embedded = EmbeddedPostgres(settings.data_dir)
+        dsn = await asyncio.to_thread(embedded.start)
     try:
         done = await migrate(dsn, settings.migrations_dir, dry_run=dry_run)
     except MigrationError as exc:
         print(f"dialer migrate: {exc}", file=sys.stderr)
         return 1
+    finally:
+        if embedded is not None:
+            embedded.stop()
     verb = "would apply" if dry_run else "applied"
     if not done:
         print("the schema is up to date")
@@ -48,8 +53,10 @@ async def _user_create(settings: Settings, args: argparse.Namespace) -> int:
     from dialer.users import create_user, set_password
 
     dsn = settings.database_url
+    embedded = None
     if dsn is None:
-        dsn = await asyncio.to_thread(EmbeddedPostgres(settings.data_dir).start)
+        embedded = EmbeddedPostgres(settings.data_dir)
+        dsn = await asyncio.to_thread(embedded.start)
     await migrate(dsn, settings.migrations_dir)
     pool = await create_pool(dsn, 1, 2)
     try:
@@ -103,6 +110,8 @@ async def _user_create(settings: Settings, args: argparse.Namespace) -> int:
             return 0
     finally:
         await pool.close()
+        if embedded is not None:
+            embedded.stop()
 
 
 def _serve(settings: Settings, role: str) -> int:

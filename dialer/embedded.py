@@ -20,8 +20,9 @@ class EmbeddedPostgres:
         import pgserver
 
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        # cleanup_mode=None keeps the data across runs: demo data survives a restart.
-        self._server = pgserver.get_server(self.path, cleanup_mode=None)
+        # "stop" ends the server with the last process using it; the data folder stays, so demo
+        # data survive a restart and nothing is left running after Ctrl+C.
+        self._server = pgserver.get_server(self.path, cleanup_mode="stop")
         uri = str(self._server.get_uri())
         log.info("embedded PostgreSQL running under %s", self.path)
         return uri

@@ -48,7 +48,7 @@ async def open_stores(settings: Settings, stack: AsyncExitStack, allow_embedded:
             raise StartupError("setting database_url (DIALER_DATABASE_URL or DATABASE_URL) is required")
         embedded = EmbeddedPostgres(settings.data_dir)
         dsn = await asyncio.to_thread(embedded.start)
-        # Kept running on exit: pgserver shares one server between processes using the folder.
+        stack.callback(embedded.stop)
     applied = await migrate(dsn, settings.migrations_dir)
     for mig in applied:
         log.info("migration %03d %s applied", mig.version, mig.name)

@@ -49,12 +49,10 @@ def json_error(status: int, code: str, message: str, fields: dict[str, str] | No
 
 
 def _html_error(request: web.Request, status: int, message: str) -> web.Response:
-    import aiohttp_jinja2
+    from web.forms import render
 
     try:
-        return aiohttp_jinja2.render_template(
-            "error.html", request, {"status": status, "message": message}, status=status
-        )
+        return render(request, "error.html", {"status": status, "message": message}, status=status)
     except Exception:  # a broken template must not hide the original error
         log.exception("error page failed")
         return web.Response(status=status, text=message)

@@ -91,7 +91,8 @@ async def user_save(request: web.Request) -> web.StreamResponse:
                 await _visible_user(request, user_id)
                 await update_user(conn, user_id, data)
     except InvalidInput as exc:
-        context = {"values": {**data, "id": user_id}, "errors": exc.fields, **(await _choices(request))}
+        stored = await _visible_user(request, user_id) if user_id is not None else {}
+        context = {"values": {**stored, **data, "id": user_id}, "errors": exc.fields, **(await _choices(request))}
         return render(request, "settings/user_form.html", context, status=422)
     flash(request, "success", translate(language(request), "Saved"))
     raise web.HTTPFound("/settings/users")
