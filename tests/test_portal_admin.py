@@ -172,3 +172,14 @@ async def test_openapi_document_lists_every_api_route(client: TestClient) -> Non
     from web.routes import API
 
     assert sum(len(ops) for ops in doc["paths"].values()) == len(API)
+
+
+async def test_refused_mutations_are_audited_too(client: TestClient, pool: asyncpg.Pool) -> None:
+    headers = await _token(pool, "aud2", preset="auditor")
+    resp = await client.post("/api/v1/organizations", json={"name": "Z"}, headers=headers)
+    assert resp.status == 403
+    anon = await client.delete("/api/v1/users/1")
+    assert anon.status == 401
+    async with pool.acquire() as conn:
+        rows = await conn.fetch("SELECT action, login, status FROM audit_log ORDER BY id")
+    assert [tuple(r) for r in rows] == [("api.organizations.create", "aud2", 403), ("api.users.delete", "", 401)]

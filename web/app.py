@@ -59,9 +59,10 @@ def create_app(context: AppContext) -> web.Application:
         middlewares=[
             middleware.error_middleware,
             middleware.session_middleware,
+            # Before the guard and CSRF checks, so refused attempts are on the record too.
+            middleware.audit_middleware,
             middleware.guard_middleware,
             middleware.csrf_middleware,
-            middleware.audit_middleware,
         ],
         client_max_size=context.settings.max_body_mb * 1024 * 1024,
     )
