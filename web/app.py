@@ -16,6 +16,7 @@ from web import middleware, sessions
 from web.api.openapi import DOC, build_document
 from web.context import CTX, AppContext
 from web.i18n import translator
+from web.live import install_hub
 from web.routes import API, PORTAL
 from web.routing import GUARDS, PUBLIC, install
 
@@ -75,6 +76,7 @@ def create_app(context: AppContext) -> web.Application:
     )
     env.filters["cell"] = _cell
     install(app, PORTAL)
+    install_hub(app)
     app.router.add_static("/static/", HERE / "static", name="static")
     app[GUARDS]["static"] = PUBLIC  # stylesheets and scripts are needed on the sign-in page
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from web.api import platform as api
 from web.api.openapi import docs_page, openapi_json
 from web.api.schemas import MailSettingsIn, OrgIn, PasswordChangeIn, RoleIn, TokenIn, UserIn, UserUpdate
+from web import live
 from web.routing import LOGIN, PUBLIC, Route, obj, page
 from web.views import auth, home, mail, orgs, profile, reports, roles, users
 
@@ -171,6 +172,8 @@ PORTAL: list[Route] = [
         page("settings.mail", "mail_settings", "write"),
     ),
     Route("GET", "/api/v1/docs", docs_page, "api.docs", LOGIN),
+    # Live updates for every page; each topic is authorised on subscription (web/live.py).
+    Route("GET", "/ws", live.socket, "live.socket", LOGIN),
 ]
 
 # Paths relative to the /api/v1 sub-application.
