@@ -1,0 +1,303 @@
+"""Policies run in the simulator: ours (``predictive``, the real :class:`fs_app.pacing.Pacer`), the
+baselines, and the parameter-aware oracle used for the upper reference."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from bench.pacing.scenario import BUSY_SHARE, INVALID_SHARE, MACHINE_SHARE, Scenario
+from bench.pacing.sim import MACHINE_WRAP_S, Sim
+from fs_app.pacing import DialMode, Pacer, PacerConfig, PacingParams
+from fs_app.pacing.estimator import DurationView, LogNormal, ResolutionModel
+from fs_app.pacing.pacer import ModelState, decide
+
+CAP = 0.03
+ADAPT_INTERVAL_S = 15.0
+
+
+def connect_share(s: Scenario) -> float:
+    """Nominal share of dials that need an operator (the strategy's configured hit rate)."""
+    if s.amd_accuracy is None:
+        return s.live_rate + MACHINE_SHARE
+    a = s.amd_accuracy
+    return s.live_rate * a + MACHINE_SHARE * (1 - a)
+
+
+class BasePolicy:
+    name = "base"
+
+    def on_dial(self, age_s: float, to_operator: bool, now: float) -> None:
+        return None
+
+    def on_customer(self, wait_s: float | None, now: float) -> None:
+        return None
+
+    def on_live(self, now: float) -> None:
+        return None
+
+    def on_talk(self, duration_s: float, now: float) -> None:
+        return None
+
+    def on_wrap(self, duration_s: float, now: float) -> None:
+        return None
+
+    def calls(self, sim: Sim, now: float) -> int:
+        raise NotImplementedError
+
+
+class Progressive(BasePolicy):
+    """One dial per ready operator not already covered by a dial or a queued customer."""
+
+    name = "progressive"
+
+    def calls(self, sim: Sim, now: float) -> int:
+        return max(sim.ready - len(sim.queued) - len(sim.ringing), 0)
+
+
+class FixedRatio(BasePolicy):
+    """Lines = level x operators - calls in progress, with a constant level (tuned in hindsight)."""
+
+    def __init__(self, level: float) -> None:
+        self.level = level
+        self.name = f"fixed_ratio@{level:.2f}"
+
+    def calls(self, sim: Sim, now: float) -> int:
+        return max(math.floor(self.level * sim.active_operators) - sim.calls_in_progress, 0)
+
+
+class VicidialAdapt(BasePolicy):
+    """VICIdial's adaptive modes as described in its manual: every 15 s the dial level is multiplied by
+    1 + (idle operators - waiting customers) / operators, scaled by the intensity and clamped to
+    [1, max level]; lines = level x operators - calls in progress. Drop brakes use today's drop %:
+    HARD_LIMIT drops to level 1 while over the limit; TAPERED allows up to twice the limit at the start of
+    the shift, tapering to the limit at mid-shift; AVERAGE halves the excess level while over the limit."""
+
+    def __init__(self, variant: str, max_level: float, intensity: float = 0.0,
+                 drop_limit: float = CAP) -> None:
+        self.variant = variant
+        self.name = f"vicidial_{variant.lower()}"
+        self.level = 1.0
+        self.max_level = max_level
+        self.intensity = intensity
+        self.drop_limit = drop_limit
+        self._next_adapt = 0.0
+
+    def _adapt(self, sim: Sim, now: float) -> None:
+        ops = max(sim.active_operators, 1)
+        diff = (sim.ready - len(sim.queued)) / ops
+        factor = 1.0 + self.intensity / 100.0
+        self.level *= 1.0 + diff * factor
+        self.level = min(max(self.level, 1.0), self.max_level)
+        drop = sim.today_drop_rate()
+        if sim.today_live < 20:
+            return
+        limit = self.drop_limit
+        if self.variant == "ADAPT_TAPERED":
+            x = (now - sim.day_start) / sim.s.day_s
+            limit = self.drop_limit * (1.0 + max(0.0, 1.0 - 2.0 * x))
+        if drop >= limit:
+            if self.variant == "ADAPT_AVERAGE":
+                self.level = max(1.0, (self.level + 1.0) / 2.0)
+            else:
+                self.level = 1.0
+
+    def calls(self, sim: Sim, now: float) -> int:
+        if now >= self._next_adapt:
+            self._adapt(sim, now)
+            self._next_adapt = now + ADAPT_INTERVAL_S
+        return max(math.floor(self.level * sim.active_operators) - sim.calls_in_progress, 0)
+
+
+class IssabelStyle(BasePolicy):
+    """Expected-free-operator predictor in the style of Issabel's call-center dialer: operators free now
+    plus talking ones whose elapsed talk + mean answer delay reaches the mean talk time, divided by the
+    measured answer probability, minus dials already ringing."""
+
+    name = "issabel"
+
+    def __init__(self, prior_p: float) -> None:
+        self._dials = 20.0
+        self._connects = 20.0 * prior_p
+        self._answer_delay = 10.0
+        self._talk_mean = 120.0
+        self._talks = 0
+
+    def on_dial(self, age_s: float, to_operator: bool, now: float) -> None:
+        self._dials += 1
+        if to_operator:
+            self._connects += 1
+            self._answer_delay += (age_s - self._answer_delay) * 0.02
+
+    def on_talk(self, duration_s: float, now: float) -> None:
+        self._talks += 1
+        self._talk_mean += (duration_s - self._talk_mean) / min(self._talks, 200)
+
+    def calls(self, sim: Sim, now: float) -> int:
+        soon = sum(1 for t in sim.talking.values() if now - t + self._answer_delay >= self._talk_mean)
+        free = sim.ready - len(sim.queued) + soon
+        if free <= 0:
+            return 0
+        p = max(self._connects / self._dials, 0.01)
+        return max(math.ceil(free / p) - len(sim.ringing), 0)
+
+
+class PIAbandon(BasePolicy):
+    """PI controller on the recent abandon rate aimed at 2.8 %, acting on the log of the dial level
+    (lines = level x operators - calls in progress)."""
+
+    name = "pi_abandon"
+
+    def __init__(self, max_level: float, target: float = 0.028, kp: float = 0.3, ki: float = 0.05) -> None:
+        self.target = target
+        self.kp = kp
+        self.ki = ki
+        self.max_level = max_level
+        self.integral = 0.0
+        self.level = 1.0
+        self._late = 0.0
+        self._n = 0.0
+        self._next = 0.0
+
+    def on_customer(self, wait_s: float | None, now: float) -> None:
+        late = wait_s is None or wait_s > 2.0
+        self._late = self._late * 0.995 + (1.0 if late else 0.0)
+        self._n = self._n * 0.995 + 1.0
+
+    def calls(self, sim: Sim, now: float) -> int:
+        if now >= self._next:
+            self._next = now + ADAPT_INTERVAL_S
+            rate = self._late / self._n if self._n > 5 else 0.0
+            err = (self.target - rate) / self.target
+            self.integral = min(max(self.integral + self.ki * err, 0.0), math.log(self.max_level))
+            self.level = min(max(math.exp(self.integral + self.kp * err), 1.0), self.max_level)
+        return max(math.floor(self.level * sim.active_operators) - sim.calls_in_progress, 0)
+
+
+def pacer_params(s: Scenario, **overrides: object) -> PacingParams:
+    base: dict[str, object] = {
+        "mode": DialMode.PREDICTIVE,
+        "call_rate": 1.0,
+        "hit_rate": connect_share(s),
+        "service_level": 0.97,
+        "abandon_cap": CAP,
+        "abandon_margin": 0.005,
+        "amd_false_positive_rate": 0.0 if s.amd_accuracy is None else 1.0 - s.amd_accuracy,
+        # A simulated day of dialing stands for 24 h.
+        "abandon_window_s": s.day_s,
+    }
+    base.update(overrides)
+    return PacingParams(**base)  # type: ignore[arg-type]
+
+
+class Predictive(BasePolicy):
+    """Our pacer, through its public interface."""
+
+    name = "predictive"
+
+    def __init__(self, s: Scenario, **overrides: object) -> None:
+        self.params = pacer_params(s, **overrides)
+        self.pacer = Pacer(self.params, PacerConfig(horizon_s=int(s.ring_timeout_s + 15)))
+
+    def on_dial(self, age_s: float, to_operator: bool, now: float) -> None:
+        self.pacer.observe_dial(age_s, to_operator, now)
+
+    def on_customer(self, wait_s: float | None, now: float) -> None:
+        self.pacer.observe_customer(wait_s, now)
+
+    def on_live(self, now: float) -> None:
+        self.pacer.observe_live_answer(now)
+
+    def on_talk(self, duration_s: float, now: float) -> None:
+        self.pacer.observe_talk(duration_s, now)
+
+    def on_wrap(self, duration_s: float, now: float) -> None:
+        self.pacer.observe_wrap(duration_s, now)
+
+    def calls(self, sim: Sim, now: float) -> int:
+        return self.pacer.decide(sim.snapshot(), now).calls_to_place
+
+
+class Oracle(BasePolicy):
+    """The same model fed the scenario's true parameters (answer-time distribution at the current time
+    of day, talk and wrap-up distributions), with a fixed aggressiveness; the reference searches that
+    aggressiveness in hindsight."""
+
+    def __init__(self, s: Scenario, intensity: float, refresh_s: float = 120.0) -> None:
+        self.s = s
+        self.name = f"oracle@{intensity:.2f}"
+        self.params = pacer_params(s, intensity=intensity, cruise_control=False)
+        self.horizon = int(s.ring_timeout_s + 15)
+        self.talk = self._talk_truth(s)
+        self.wrap = self._wrap_truth(s)
+        self.refresh_s = refresh_s
+        self._state: ModelState | None = None
+        self._next = 0.0
+        self._rng = np.random.default_rng([s.seed, 999])
+        self._live_rate = 0.0
+
+    @staticmethod
+    def _machine_share(s: Scenario) -> float:
+        if s.amd_accuracy is None:
+            return MACHINE_SHARE / (MACHINE_SHARE + s.live_rate)
+        a = s.amd_accuracy
+        return MACHINE_SHARE * (1 - a) / (MACHINE_SHARE * (1 - a) + s.live_rate * a)
+
+    def _talk_truth(self, s: Scenario) -> DurationView:
+        """Talk mixes conversations with machines that reached operators, in their true proportion."""
+        human = DurationView.from_lognormal(LogNormal.from_mean_cv(s.talk_mean_s, s.talk_cv), self.horizon)
+        machine = DurationView.from_lognormal(LogNormal.from_mean_cv(s.machine_handle_s, 0.5), self.horizon)
+        m = self._machine_share(s)
+        pmf = (1 - m) * np.diff(human.cdf, prepend=0.0) + m * np.diff(machine.cdf, prepend=0.0)
+        return DurationView.from_pmf(pmf, self.horizon)
+
+    def _wrap_truth(self, s: Scenario) -> DurationView:
+        human = DurationView.from_lognormal(LogNormal.from_mean_cv(s.wrap_mean_s, s.wrap_cv), self.horizon)
+        m = self._machine_share(s)
+        pmf = (1 - m) * np.diff(human.cdf, prepend=0.0)
+        pmf[int(MACHINE_WRAP_S)] += m
+        return DurationView.from_pmf(pmf, self.horizon)
+
+    def _truth(self, now: float) -> ModelState:
+        s = self.s
+        n = 40000
+        live = min(s.live_rate * s.live_multiplier(now), 0.9)
+        others = (1.0 - live) / (1.0 - s.live_rate)
+        rng = self._rng
+
+        def lognormal(mean: float, cv: float) -> np.ndarray:
+            s2 = math.log(1 + cv * cv)
+            return rng.lognormal(math.log(mean) - s2 / 2, math.sqrt(s2), n)
+
+        u = rng.random(n)
+        ring_l = lognormal(s.live_ring_mean_s, 0.6)
+        ring_m = lognormal(s.machine_ring_mean_s, 0.6)
+        amd_u = rng.random(n)
+        pm, pb, pi = (MACHINE_SHARE * others, BUSY_SHARE * others, INVALID_SHARE * others)
+        is_live = u < live
+        is_mach = (u >= live) & (u < live + pm)
+        ring = np.where(is_live, ring_l, ring_m)
+        answered = (is_live | is_mach) & (ring <= s.ring_timeout_s)
+        t = np.where(is_live | is_mach, np.minimum(ring, s.ring_timeout_s), 0.0)
+        if s.amd_accuracy is None:
+            to_op = answered
+        else:
+            t = t + answered * np.where(is_live, lognormal(s.amd_live_delay_s, 0.4),
+                                        lognormal(s.amd_machine_delay_s, 0.4))
+            correct = amd_u < s.amd_accuracy
+            to_op = answered & np.where(is_live, correct, ~correct)
+        t = np.where(u >= live + pm, rng.uniform(2.0, 6.0, n), t)
+        t = np.where(u >= live + pm + pb, rng.uniform(1.0, 4.0, n), t)
+        t = np.where(u >= live + pm + pb + pi, rng.uniform(15.0, s.ring_timeout_s, n), t)
+        model = ResolutionModel.from_samples(t[to_op], t[~to_op], max_age_s=self.horizon)
+        machines = MACHINE_SHARE * others if s.amd_accuracy is None else 0.0
+        rate = s.operators / s.handle_s * live / max(live + machines, 1e-3)
+        return ModelState(resolution=model.view(), talk=self.talk, wrap=self.wrap, answers_seen=10**9,
+                          live_rate_per_s=rate, horizon_s=self.horizon)
+
+    def calls(self, sim: Sim, now: float) -> int:
+        if self._state is None or (now >= self._next and self.s.dynamics == "drift"):
+            self._state = self._truth(now)
+            self._next = now + self.refresh_s
+        return decide(sim.snapshot(), self.params, now, self._state).calls_to_place

@@ -1,0 +1,235 @@
+"""Running estimates the predictive model needs: when and how often a dial needs an operator, and how
+long talk and wrap-up last. Old observations fade with a half-life so drifting answer rates are
+followed; a prior (the strategy's hit rate) carries the model until data arrives."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.special import ndtr
+
+# Rescale accumulated weights before they overflow; the ratio between bins is all that matters.
+_RESCALE_AT = 1e12
+
+
+class _Fading:
+    """Exponential forgetting by time: an observation at ``now`` weighs 2^(now / half_life)."""
+
+    def __init__(self, half_life_s: float) -> None:
+        self.half_life_s = half_life_s
+        self._t0: float | None = None
+
+    def weight(self, now: float) -> float:
+        if self._t0 is None:
+            self._t0 = now
+        return float(2.0 ** ((now - self._t0) / self.half_life_s))
+
+    def rebase(self, now: float) -> float:
+        """Move the reference to ``now``; returns the factor stored sums must be divided by."""
+        w = self.weight(now)
+        self._t0 = now
+        return w
+
+
+@dataclass(frozen=True, slots=True)
+class ResolutionView:
+    """Immutable forecast tables on a 1-second grid.
+
+    ``new_cdf[t]``: probability a dial placed now needs an operator within ``t`` seconds.
+    ``inflight[a, t]``: for a dial still unresolved at age ``a`` s, probability it needs an operator
+    within the next ``t`` seconds.
+    """
+
+    p_connect: float
+    new_cdf: np.ndarray
+    inflight: np.ndarray
+    observations: float
+
+
+class ResolutionModel:
+    """Joint distribution of (needs an operator?, seconds from dial to resolution), binned by second."""
+
+    def __init__(
+        self,
+        *,
+        hit_rate: float,
+        max_age_s: int = 60,
+        half_life_s: float = 1800.0,
+        prior_dials: float = 20.0,
+        prior_answer_s: float = 10.0,
+    ) -> None:
+        self.max_age_s = max_age_s
+        self._fade = _Fading(half_life_s)
+        self._op = np.zeros(max_age_s + 1)
+        self._all = np.zeros(max_age_s + 1)
+        self._connects = 0.0
+        self._total = 0.0
+        self._answers_seen = 0
+        self._view: ResolutionView | None = None
+        self._dirty_since_view = 0.0
+        self._prior(hit_rate, prior_dials, prior_answer_s)
+
+    def _prior(self, hit_rate: float, dials: float, answer_s: float) -> None:
+        ages = np.arange(self.max_age_s + 1) + 0.5
+        sigma = 0.5
+        answer_pdf = np.exp(-((np.log(ages) - math.log(answer_s)) ** 2) / (2 * sigma * sigma)) / ages
+        answer_pdf /= answer_pdf.sum()
+        flat = np.full(self.max_age_s + 1, 1.0 / (self.max_age_s + 1))
+        h = min(max(hit_rate, 0.0), 1.0)
+        self._op += dials * h * answer_pdf
+        self._all += dials * (h * answer_pdf + (1 - h) * flat)
+        self._connects += dials * h
+        self._total += dials
+
+    @classmethod
+    def from_samples(cls, to_operator_ages: np.ndarray, other_ages: np.ndarray, *,
+                     max_age_s: int = 60) -> ResolutionModel:
+        """A model of known parameters (simulation oracles), from sampled resolution ages."""
+        model = cls(hit_rate=0.0, max_age_s=max_age_s, prior_dials=0.0)
+        bins = max_age_s + 1
+        op = np.bincount(np.minimum(to_operator_ages.astype(int), max_age_s), minlength=bins)
+        other = np.bincount(np.minimum(other_ages.astype(int), max_age_s), minlength=bins)
+        model._op = op.astype(float)
+        model._all = (op + other).astype(float)
+        model._connects = float(op.sum())
+        model._total = float(op.sum() + other.sum())
+        model._answers_seen = int(op.sum())
+        return model
+
+    @property
+    def answers_seen(self) -> int:
+        """Operator-bound resolutions actually observed (not counting the prior)."""
+        return self._answers_seen
+
+    def observe(self, age_s: float, to_operator: bool, now: float) -> None:
+        w = self._fade.weight(now)
+        if w > _RESCALE_AT:
+            k = self._fade.rebase(now)
+            self._op /= k
+            self._all /= k
+            self._connects /= k
+            self._total /= k
+            w = 1.0
+        b = min(int(age_s), self.max_age_s)
+        self._all[b] += w
+        self._total += w
+        if to_operator:
+            self._op[b] += w
+            self._connects += w
+            self._answers_seen += 1
+        self._dirty_since_view += w
+
+    def p_connect(self) -> float:
+        return self._connects / self._total if self._total > 0 else 0.0
+
+    def view(self) -> ResolutionView:
+        """Forecast tables, rebuilt only after ~2 % of the effective sample has changed."""
+        if self._view is None or self._dirty_since_view > 0.02 * self._total:
+            self._view = self._build()
+            self._dirty_since_view = 0.0
+        return self._view
+
+    def _build(self) -> ResolutionView:
+        r = self.max_age_s + 1
+        cum_op = np.concatenate(([0.0], np.cumsum(self._op)))
+        surv_all = np.cumsum(self._all[::-1])[::-1]
+        a = np.arange(r)[:, None]
+        t = np.arange(r + 1)[None, :]
+        hi = np.minimum(a + t, r)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            table = (cum_op[hi] - cum_op[a]) / surv_all[a]
+        table = np.nan_to_num(table, nan=0.0, posinf=0.0)
+        np.clip(table, 0.0, 1.0, out=table)
+        return ResolutionView(
+            p_connect=self.p_connect(),
+            new_cdf=table[0].copy(),
+            inflight=table,
+            observations=self._total,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class LogNormal:
+    mu: float
+    sigma: float
+
+    @classmethod
+    def from_mean_cv(cls, mean: float, cv: float) -> LogNormal:
+        s2 = math.log(1 + cv * cv)
+        return cls(mu=math.log(mean) - s2 / 2, sigma=math.sqrt(s2))
+
+    @property
+    def mean(self) -> float:
+        return math.exp(self.mu + self.sigma**2 / 2)
+
+    def cdf(self, x: np.ndarray) -> np.ndarray:
+        with np.errstate(divide="ignore"):
+            return np.asarray(ndtr((np.log(np.maximum(x, 1e-9)) - self.mu) / self.sigma))
+
+
+@dataclass(frozen=True, slots=True)
+class DurationView:
+    """Empirical duration distribution on a 1-second grid: ``cdf[i] = P(D <= i)``; the last bin holds
+    the tail. ``lag[i, j]``: P(D <= i - j + 0.5), for "a phase ending in second j, then this one"."""
+
+    cdf: np.ndarray
+    mean: float
+    lag: np.ndarray
+
+    @classmethod
+    def from_pmf(cls, pmf: np.ndarray, horizon_s: int) -> DurationView:
+        total = pmf.sum()
+        pmf = pmf / total if total > 0 else np.full(len(pmf), 1.0 / len(pmf))
+        cdf = np.cumsum(pmf)
+        cdf[-1] = 1.0
+        mean = float((pmf * (np.arange(len(pmf)) + 0.5)).sum())
+        grid = np.arange(horizon_s + 1)
+        diff = grid[:, None] - grid[None, :]
+        idx = np.clip(diff, 0, len(cdf) - 1)
+        half = np.where(idx > 0, cdf[np.maximum(idx - 1, 0)], 0.0)
+        lag = np.where(diff >= 0, (half + cdf[idx]) / 2.0, 0.0)
+        return cls(cdf=cdf, mean=mean, lag=lag)
+
+    @classmethod
+    def from_lognormal(cls, dist: LogNormal, horizon_s: int, max_s: int = 7200) -> DurationView:
+        edges = np.arange(max_s + 2, dtype=float)
+        cdf = dist.cdf(edges)
+        pmf = np.diff(cdf)
+        pmf[-1] += 1.0 - cdf[-1]
+        return cls.from_pmf(pmf, horizon_s)
+
+
+class DurationModel:
+    """Empirical distribution of talk or wrap-up durations (1-s bins, fading memory). Non-parametric
+    because talk mixes real conversations with seconds-long machine calls that AMD let through."""
+
+    def __init__(self, *, prior_mean_s: float, prior_cv: float = 0.8, prior_n: float = 5.0,
+                 half_life_s: float = 3600.0, horizon_s: int = 60, max_s: int = 7200) -> None:
+        self._fade = _Fading(half_life_s)
+        self.horizon_s = horizon_s
+        prior = DurationView.from_lognormal(LogNormal.from_mean_cv(prior_mean_s, prior_cv), horizon_s,
+                                            max_s)
+        self._pmf = np.diff(prior.cdf, prepend=0.0) * prior_n
+        self._total = prior_n
+        self._dirty = 0.0
+        self._view: DurationView | None = None
+        self.max_s = max_s
+
+    def observe(self, duration_s: float, now: float) -> None:
+        w = self._fade.weight(now)
+        if w > _RESCALE_AT:
+            k = self._fade.rebase(now)
+            self._pmf /= k
+            self._total /= k
+            w = 1.0
+        self._pmf[min(max(int(duration_s), 0), self.max_s)] += w
+        self._total += w
+        self._dirty += w
+
+    def view(self) -> DurationView:
+        if self._view is None or self._dirty > 0.02 * self._total:
+            self._view = DurationView.from_pmf(self._pmf, self.horizon_s)
+            self._dirty = 0.0
+        return self._view

@@ -1,0 +1,269 @@
+"""The pacing decision: a pure function of (snapshot, params, model state, now), and a stateful
+:class:`Pacer` that keeps the running estimates and feeds them to it."""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass
+
+from fs_app.pacing.cruise import CruiseControl
+from fs_app.pacing.estimator import DurationModel, DurationView, ResolutionModel, ResolutionView
+from fs_app.pacing.forecast import (
+    customer_demand,
+    expected_wait,
+    largest_batch,
+    operator_supply,
+)
+from fs_app.pacing.governor import abandon_target, govern
+from fs_app.pacing.types import DialMode, PacingDecision, PacingParams, PacingSnapshot
+
+log = logging.getLogger("dialer.pacing")
+
+# An operator counts as "about to be free" when the model expects at least this many frees in the
+# horizon; below it predictive never dials without a ready operator.
+MIN_EXPECTED_FREES = 0.5
+
+
+@dataclass(frozen=True, slots=True)
+class ModelState:
+    """Everything the predictive model has learned, frozen for one decision."""
+
+    resolution: ResolutionView
+    talk: DurationView
+    wrap: DurationView
+    answers_seen: int
+    # Live answers per second recently (for the governor's look-ahead).
+    live_rate_per_s: float = 0.0
+    cruise_gain: float = 1.0
+    cruise_paused: bool = False
+    horizon_s: int = 60
+
+
+def _capacity(snapshot: PacingSnapshot, params: PacingParams) -> int:
+    cap = math.inf
+    if params.max_ports is not None:
+        cap = params.max_ports - snapshot.active_calls
+    if snapshot.channels_available is not None:
+        cap = min(cap, snapshot.channels_available)
+    if params.max_calls_per_decision is not None:
+        cap = min(cap, params.max_calls_per_decision)
+    if cap == math.inf:
+        # Without any limit a model error could not run away further than this per decision.
+        cap = 1000
+    return max(int(cap), 0)
+
+
+def _operators_counted(snapshot: PacingSnapshot, params: PacingParams) -> int:
+    n = snapshot.logged_in
+    return min(n, params.max_operators) if params.max_operators is not None else n
+
+
+def _one_to_one(snapshot: PacingSnapshot) -> int:
+    """Dials that can never be abandoned: one per ready operator not already claimed."""
+    return max(snapshot.ready - len(snapshot.queued_waits_s) - len(snapshot.ringing_ages_s), 0)
+
+
+def _progressive_rate(params: PacingParams, model: ModelState | None) -> float:
+    rate = params.call_rate
+    if model is not None and model.answers_seen >= params.warmup_answers:
+        measured = model.resolution.p_connect
+        if measured > 0 and params.hit_rate > 0:
+            # Keep the supervisor's intended connects per free operator as the connect rate moves.
+            rate = params.call_rate * params.hit_rate / measured
+    return min(max(rate, 1.0), params.max_call_rate)
+
+
+def _progressive_calls(snapshot: PacingSnapshot, rate: float) -> int:
+    free = snapshot.ready - len(snapshot.queued_waits_s)
+    if free <= 0:
+        return 0
+    return max(round(rate * free) - len(snapshot.ringing_ages_s), 0)
+
+
+def _simple_wait(snapshot: PacingSnapshot, model: ModelState | None) -> float:
+    if snapshot.ready > len(snapshot.queued_waits_s):
+        return 0.0
+    handle = (model.talk.mean + model.wrap.mean) if model is not None else 120.0
+    busy = max(snapshot.busy, 1)
+    return (len(snapshot.queued_waits_s) + 1 - snapshot.ready) * handle / busy
+
+
+def _live_per_window(params: PacingParams, model: ModelState | None) -> float:
+    return model.live_rate_per_s * params.abandon_window_s if model is not None else 0.0
+
+
+def _live_ahead(params: PacingParams, model: ModelState | None) -> float:
+    """Live answers expected in the next quarter of the short window (6 h): an excess is repaid over
+    that span rather than by braking hard for an hour."""
+    return _live_per_window(params, model) / 4.0
+
+
+def decide(
+    snapshot: PacingSnapshot,
+    params: PacingParams,
+    now: float,
+    model: ModelState | None = None,
+) -> PacingDecision:
+    """How many dials to place now. Pure: same inputs, same answer; ``now`` is only used for logging
+    context by callers and kept in the signature so time-dependent policies stay pure."""
+    del now
+    capacity = _capacity(snapshot, params)
+    if params.mode is DialMode.AGENTLESS:
+        if params.max_ports is None and snapshot.channels_available is None:
+            return PacingDecision(0, reason="agentless needs max ports")
+        return PacingDecision(capacity, reason="agentless fill")
+    if _operators_counted(snapshot, params) < params.min_operators:
+        return PacingDecision(0, reason="below min operators")
+    if params.mode is DialMode.PREVIEW:
+        ids = snapshot.ready_operator_ids[: min(capacity, snapshot.ready)]
+        return PacingDecision(len(ids), reserve_operator_ids=ids, reason="preview reservation")
+
+    governor = govern(
+        snapshot.abandon_24h,
+        snapshot.abandon_30d,
+        cap=params.abandon_cap,
+        margin=params.abandon_margin,
+        amd_false_positive_rate=params.amd_false_positive_rate,
+        expected_live_ahead=_live_ahead(params, model),
+    )
+    if params.mode is DialMode.PROGRESSIVE:
+        rate = 1.0 if governor.braking else _progressive_rate(params, model)
+        n = min(_progressive_calls(snapshot, rate), capacity)
+        reason = "governor braking" if governor.braking else "progressive"
+        return PacingDecision(n, expected_wait_s=_simple_wait(snapshot, model), reason=reason,
+                              call_rate=rate)
+
+    safe = min(_one_to_one(snapshot), capacity)
+    if model is None or model.answers_seen < params.warmup_answers:
+        rate = params.call_rate
+        if governor.braking:
+            return PacingDecision(safe, expected_wait_s=_simple_wait(snapshot, model),
+                                  reason="governor braking", call_rate=1.0)
+        n = min(_progressive_calls(snapshot, rate), capacity)
+        return PacingDecision(n, expected_wait_s=_simple_wait(snapshot, model),
+                              reason="warm-up (progressive)", call_rate=rate)
+
+    horizon = model.horizon_s
+    supply = operator_supply(snapshot.ready, snapshot.talk_elapsed_s, snapshot.wrap_elapsed_s,
+                             model.talk, model.wrap, horizon)
+    queued = len(snapshot.queued_waits_s)
+    wait = expected_wait(supply, queued, model.talk.mean + model.wrap.mean)
+    if governor.braking:
+        return PacingDecision(safe, expected_wait_s=wait, reason="governor braking", call_rate=1.0)
+    if params.cruise_control and params.intensity is None and model.cruise_paused:
+        return PacingDecision(safe, expected_wait_s=wait, reason="cruise control paused", call_rate=1.0)
+    if snapshot.ready - queued <= 0 and supply.frees_within_horizon < MIN_EXPECTED_FREES:
+        return PacingDecision(0, expected_wait_s=wait, reason="no operator ready or about to be free")
+
+    # The governor guards the windows; the long-run aim is lower for small teams, whose windows are noisy.
+    aim = abandon_target(params.abandon_cap, params.abandon_margin,
+                         max(_live_per_window(params, model), snapshot.abandon_24h.live))
+    budget = min(1.0 - params.service_level, governor.allowed_rate, aim) - params.amd_false_positive_rate
+    if budget <= 0:
+        return PacingDecision(safe, expected_wait_s=wait, reason="service level leaves no budget",
+                              call_rate=1.0)
+    gain = params.intensity if params.intensity is not None else (
+        model.cruise_gain if params.cruise_control else 1.0)
+    threshold = min(budget * gain, 0.5)
+    demand = customer_demand(queued, snapshot.ringing_ages_s, model.resolution, horizon)
+    grace = max(round(params.connect_grace_s), 0)
+    n = largest_batch(threshold, capacity, supply, demand, model.resolution, grace)
+    n = max(n, safe)
+    p = model.resolution.p_connect
+    expected_free = snapshot.ready - queued + supply.frees_within_horizon
+    rate = (len(snapshot.ringing_ages_s) + n) / expected_free if expected_free > 0 else 0.0
+    return PacingDecision(n, expected_wait_s=wait, reason=f"predictive p={p:.3f}", call_rate=rate)
+
+
+@dataclass(frozen=True, slots=True)
+class PacerConfig:
+    horizon_s: int = 60
+    resolution_half_life_s: float = 1800.0
+    duration_half_life_s: float = 3600.0
+    prior_talk_s: float = 120.0
+    prior_wrap_s: float = 20.0
+    # Time constant of the live-answer rate used by the governor's look-ahead.
+    rate_memory_s: float = 900.0
+
+
+class Pacer:
+    """Stateful wrapper: feed it what happens (``observe_*``), ask it what to do (``decide``)."""
+
+    def __init__(self, params: PacingParams, config: PacerConfig | None = None) -> None:
+        self.config = config or PacerConfig()
+        self.params = params
+        self.resolution = ResolutionModel(hit_rate=params.hit_rate, max_age_s=self.config.horizon_s,
+                                          half_life_s=self.config.resolution_half_life_s)
+        self.talk = DurationModel(prior_mean_s=self.config.prior_talk_s,
+                                  half_life_s=self.config.duration_half_life_s,
+                                  horizon_s=self.config.horizon_s)
+        self.wrap = DurationModel(prior_mean_s=self.config.prior_wrap_s,
+                                  half_life_s=self.config.duration_half_life_s,
+                                  horizon_s=self.config.horizon_s)
+        self.cruise = CruiseControl()
+        self._live_rate = 0.0
+        self._rate_t: float | None = None
+        self._last_reason = ""
+
+    def _target_late(self, params: PacingParams, now: float) -> float:
+        per_window = self._current_rate(now) * params.abandon_window_s
+        target = abandon_target(params.abandon_cap, params.abandon_margin, per_window)
+        return max(min(1.0 - params.service_level, target) - params.amd_false_positive_rate, 1e-3)
+
+    def _current_rate(self, now: float) -> float:
+        if self._rate_t is None:
+            return 0.0
+        return self._live_rate * math.exp(-max(now - self._rate_t, 0.0) / self.config.rate_memory_s)
+
+    def observe_dial(self, age_s: float, to_operator: bool, now: float) -> None:
+        """A dial resolved ``age_s`` after it was placed; ``to_operator``: it needs an operator (a person,
+        or a machine AMD let through)."""
+        self.resolution.observe(age_s, to_operator, now)
+
+    def observe_live_answer(self, now: float) -> None:
+        """A person answered (a call the abandon accounting counts as live); sizes the abandon target."""
+        self._bump_rate(now)
+
+    def observe_customer(self, wait_s: float | None, now: float) -> None:
+        """A customer offered to operators reached one after ``wait_s`` (None: hung up or dropped first).
+        AMD false positives are not reported here; the governor sees them through the abandon counts."""
+        late = wait_s is None or wait_s > self.params.connect_grace_s
+        self.cruise.observe(late, self._target_late(self.params, now))
+
+    def observe_talk(self, duration_s: float, now: float) -> None:
+        self.talk.observe(duration_s, now)
+
+    def observe_wrap(self, duration_s: float, now: float) -> None:
+        self.wrap.observe(duration_s, now)
+
+    def _bump_rate(self, now: float) -> None:
+        if self._rate_t is None:
+            self._rate_t = now
+        dt = max(now - self._rate_t, 0.0)
+        self._live_rate *= math.exp(-dt / self.config.rate_memory_s)
+        self._live_rate += 1.0 / self.config.rate_memory_s
+        self._rate_t = now
+
+    def model_state(self, now: float) -> ModelState:
+        return ModelState(
+            resolution=self.resolution.view(),
+            talk=self.talk.view(),
+            wrap=self.wrap.view(),
+            answers_seen=self.resolution.answers_seen,
+            live_rate_per_s=self._current_rate(now),
+            cruise_gain=self.cruise.gain,
+            cruise_paused=self.cruise.paused,
+            horizon_s=self.config.horizon_s,
+        )
+
+    def decide(
+        self, snapshot: PacingSnapshot, now: float, params: PacingParams | None = None
+    ) -> PacingDecision:
+        if params is not None:
+            self.params = params
+        decision = decide(snapshot, self.params, now, self.model_state(now))
+        if decision.reason != self._last_reason and not decision.reason.startswith("predictive"):
+            log.info("pacing: %s (calls=%d)", decision.reason, decision.calls_to_place)
+        self._last_reason = decision.reason
+        return decision
