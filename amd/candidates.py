@@ -37,7 +37,9 @@ class RecurringSegmentFinder:
     def __init__(self, window: int = 2000, min_numbers: int = 3, rule: MatchRule | None = None) -> None:
         self.window = window
         self.min_numbers = min_numbers
-        self.rule = rule or MatchRule(min_votes=12, min_coverage_s=0.8, min_coverage_share=0.5, min_score=0.08)
+        # Two calls' recordings may start at any offset from each other: no start-offset limit.
+        self.rule = rule or MatchRule(min_votes=12, min_coverage_s=0.8, min_coverage_share=0.5, min_score=0.08,
+                                      min_offset_s=float("-inf"))
         self._calls: OrderedDict[str, tuple[str, Hashes, Times, float]] = OrderedDict()
         self._reported: set[str] = set()
 

@@ -32,7 +32,10 @@ class Thresholds:
 
     machine: float = 0.9
     human: float = 0.5
-    human_min_silence_s: float = 0.7
+    human_min_silence_s: float = 0.9
+    """A person who said "Алло?" waits 2 s and more for an answer; a recorded greeting pauses up to
+    ~0.8 s between sentences ("Здравствуйте! <pause> Вы позвонили..."), so 0.7 s was mistaken for
+    the after-greeting silence. 0.9 s still keeps HUMAN within ~1.1 s of the person's last word."""
     deadline_machine: float = 0.6
     """At the decision deadline a still-talking line is MACHINE above this, else NOTSURE."""
 

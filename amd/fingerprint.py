@@ -195,6 +195,10 @@ class MatchRule:
     min_coverage_s: float = 0.5
     min_coverage_share: float = 0.4  # of the sample, for samples shorter than the coverage
     min_score: float = 0.04  # consistent hits per query hash in the matched stretch
+    min_offset_s: float = -0.5
+    """A robot plays its recording from the start after answer, so the sample cannot have begun
+    long before the stream did; a later phrase shared by another greeting ("...after the tone")
+    lines up only at such an impossible offset. Sample-vs-sample comparison lifts this."""
 
 
 class MatchAccumulator:
@@ -226,7 +230,7 @@ class MatchAccumulator:
         for o, b in touched:
             # Neighbouring offset bins are pooled: tempo drift and jitter smear the offset.
             refs = self._votes.get((o, b), []) + self._votes.get((o, b + 1), [])
-            if len(refs) < rule.min_votes:
+            if len(refs) < rule.min_votes or b * OFFSET_BIN * COL_S < rule.min_offset_s:
                 continue
             lo_t, hi_t = int(np.percentile(refs, 5)), int(np.percentile(refs, 95))
             coverage = (hi_t - lo_t) * COL_S

@@ -62,7 +62,8 @@ class SampleRecord:
 
 
 # Stricter than call matching: two samples are the same recording only if most of one is found in the other.
-DUPLICATE_RULE = MatchRule(min_votes=8, min_coverage_s=0.5, min_coverage_share=0.5, min_score=0.1)
+DUPLICATE_RULE = MatchRule(min_votes=8, min_coverage_s=0.5, min_coverage_share=0.5, min_score=0.1,
+                           min_offset_s=float("-inf"))
 
 
 def pcm_sha256(pcm: Pcm) -> str:

@@ -57,6 +57,11 @@ async def ensure_admin(conn: asyncpg.Connection, settings: Settings) -> tuple[st
 
 
 async def run_demo(settings: Settings) -> None:
+    if settings.switch == "simulated":
+        from fs_app.engine.demo import wire_demo
+
+        wire_demo()  # an in-memory sample campaign and robot operators on the simulated switch
+
     async def ready(stores: Stores) -> None:
         async with stores.pool.acquire() as conn:
             login, password = await ensure_admin(conn, settings)

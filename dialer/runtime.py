@@ -117,3 +117,14 @@ async def run_service(
         finally:
             for t in tasks:
                 t.cancel()
+
+
+# The call engine (issue #5); other services (schedulers) append themselves the same way.
+from fs_app.engine.service import run_engine  # noqa: E402 (needs Stores defined above)
+
+ENGINE_SERVICES.append(("call-engine", run_engine))
+
+# Data-source schedules (issue #3): loads contact lists on their schedules.
+from dialer.scheduler import run_scheduler  # noqa: E402
+
+ENGINE_SERVICES.append(("data-source-scheduler", run_scheduler))

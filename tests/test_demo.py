@@ -8,6 +8,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.parse
 import urllib.request
@@ -41,14 +42,25 @@ def _read_banner(proc: subprocess.Popen[str], timeout_s: float) -> dict[str, str
     return seen
 
 
+def _drain(proc: subprocess.Popen[str]) -> None:
+    assert proc.stdout is not None
+    os.set_blocking(proc.stdout.fileno(), True)
+    for _ in proc.stdout:
+        pass
+
+
 def test_demo_serves_a_russian_login_and_the_admin_signs_in(tmp_path: Path) -> None:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
     env.update({"DIALER_DATA_DIR": str(tmp_path / "var"), "DIALER_PORT": str(port), "PYTHONUNBUFFERED": "1"})
     proc = subprocess.Popen([sys.executable, "-m", "dialer.cli", "demo"], stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True, env=env, cwd=tmp_path)
+    drain: threading.Thread | None = None
     try:
         banner = _read_banner(proc, 90)
+        # Keep reading the log: a full pipe would block the demo and stall its shutdown.
+        drain = threading.Thread(target=_drain, args=(proc,), daemon=True)
+        drain.start()
         base = banner["Portal"]
         assert base == f"http://127.0.0.1:{port}" and banner["Login"] == "admin"
         opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))

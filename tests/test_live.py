@@ -8,8 +8,8 @@ import asyncpg
 from aiohttp.test_utils import TestClient
 
 from dialer.kv import LiveStore
-from web.live import HUB, publish
 from tests.webtools import make_user, sign_in
+from web.live import HUB, publish
 
 
 async def _wait_listeners(client: TestClient, topic: str, n: int) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -55,6 +56,15 @@ def base_context(request: web.Request) -> dict[str, Any]:
     }
 
 
+async def _import_jobs(app: web.Application) -> AsyncIterator[None]:
+    """Contact import jobs run as tasks of this process: recover on start, stop on exit."""
+    from dialer.contacts import jobs
+
+    await jobs.recover(app[CTX].pool)
+    yield
+    await jobs.stop_all()
+
+
 def create_app(context: AppContext) -> web.Application:
     app = web.Application(
         middlewares=[
@@ -84,4 +94,11 @@ def create_app(context: AppContext) -> web.Application:
     install(api, API)
     app[DOC] = build_document(API, API_PREFIX)
     app.add_subapp(API_PREFIX, api)
+    app.cleanup_ctx.append(_import_jobs)
+    from web import amd_library
+
+    amd_library.install(app)  # the AMD sample library, reloaded on every change (R6.2)
+    from web import console_bridge
+
+    console_bridge.install(app)  # engine events and commands for the console and workplace (#7)
     return app

@@ -2,12 +2,29 @@
 
 from __future__ import annotations
 
+from web import live
+from web.api import campaigns as campaigns_api
+from web.api import contacts as capi
+from web.api import contacts_directories as cdapi
+from web.api import contacts_filters as cfapi
 from web.api import platform as api
+from web.api import schemas_campaigns as camp_schemas
+from web.api import schemas_contacts as ccs
 from web.api.openapi import docs_page, openapi_json
 from web.api.schemas import MailSettingsIn, OrgIn, PasswordChangeIn, RoleIn, TokenIn, UserIn, UserUpdate
-from web import live
 from web.routing import LOGIN, PUBLIC, Route, obj, page
 from web.views import auth, home, mail, orgs, profile, reports, roles, users
+from web.views.campaigns import directories as campaign_dirs
+from web.views.campaigns import pages as cp
+from web.views.campaigns.crud import RefPage, handlers
+from web.views.contacts import directories as cdir
+from web.views.contacts import dnc as cdnc
+from web.views.contacts import exports as cexp
+from web.views.contacts import fields as cfields
+from web.views.contacts import filters as cflt
+from web.views.contacts import imports as cimp
+from web.views.contacts import lists as clists
+from web.views.contacts import sources as csrc
 
 PORTAL: list[Route] = [
     Route("GET", "/login", auth.login_page, "login", PUBLIC),
@@ -171,10 +188,452 @@ PORTAL: list[Route] = [
         "settings.mail.test",
         page("settings.mail", "mail_settings", "write"),
     ),
+    # --- contacts (R3) -----------------------------------------------------------------------
+    Route(
+        "GET", "/contacts/lists", clists.list_index, "contacts.lists", page("contacts.lists", "contact_lists")
+    ),
+    Route(
+        "GET",
+        "/contacts/lists/new",
+        clists.list_form,
+        "contacts.lists.new",
+        page("contacts.lists", "contact_lists", "write"),
+    ),
+    Route(
+        "POST",
+        "/contacts/lists/new",
+        clists.list_save,
+        "contacts.lists.create",
+        page("contacts.lists", "contact_lists", "write"),
+    ),
+    Route(
+        "GET",
+        "/contacts/lists/{id}",
+        clists.list_view,
+        "contacts.lists.view",
+        page("contacts.lists", "contacts"),
+    ),
+    Route(
+        "GET",
+        "/contacts/lists/{id}/edit",
+        clists.list_form,
+        "contacts.lists.edit",
+        page("contacts.lists", "contact_lists"),
+    ),
+    Route(
+        "POST",
+        "/contacts/lists/{id}/edit",
+        clists.list_save,
+        "contacts.lists.update",
+        page("contacts.lists", "contact_lists", "write"),
+    ),
+    Route(
+        "POST",
+        "/contacts/lists/{id}/delete",
+        clists.list_delete,
+        "contacts.lists.delete",
+        page("contacts.lists", "contact_lists", "write"),
+    ),
+    Route(
+        "POST",
+        "/contacts/lists/{id}/copy-fields",
+        clists.copy_fields,
+        "contacts.lists.copy_fields",
+        page("contacts.lists", "contact_lists", "write"),
+    ),
+    Route(
+        "GET",
+        "/contacts/lists/{id}/contacts/new",
+        clists.contact_form,
+        "contacts.contacts.new",
+        page("contacts.lists", "contacts", "write"),
+    ),
+    Route(
+        "POST",
+        "/contacts/lists/{id}/contacts/new",
+        clists.contact_save,
+        "contacts.contacts.create",
+        page("contacts.lists", "contacts", "write"),
+    ),
+    Route(
+        "POST",
+        "/contacts/lists/{id}/contacts/delete",
+        clists.contacts_delete,
+        "contacts.contacts.delete",
+        page("contacts.lists", "contacts", "write"),
+    ),
+    Route(
+        "GET",
+        "/contacts/lists/{id}/contacts/{cid}",
+        clists.contact_form,
+        "contacts.contacts.edit",
+        page("contacts.lists", "contacts"),
+    ),
+    Route(
+        "POST",
+        "/contacts/lists/{id}/contacts/{cid}",
+        clists.contact_save,
+        "contacts.contacts.update",
+        page("contacts.lists", "contacts", "write"),
+    ),
+    Route(
+        "GET",
+        "/contacts/lists/{id}/export",
+        cexp.export_list,
+        "contacts.lists.export",
+        page("contacts.lists", "contacts"),
+    ),
+    Route(
+        "GET",
+        "/contacts/lists/{id}/import",
+        cimp.upload_page,
+        "contacts.upload",
+        page("contacts.lists", "contacts", "write"),
+    ),
+    Route(
+        "POST",
+        "/contacts/lists/{id}/import",
+        cimp.upload_submit,
+        "contacts.upload.submit",
+        page("contacts.lists", "contacts", "write"),
+    ),
+    Route(
+        "GET", "/contacts/imports", cimp.job_index, "contacts.imports", page("contacts.imports", "contacts")
+    ),
+    Route(
+        "GET",
+        "/contacts/imports/{id}",
+        cimp.job_page,
+        "contacts.imports.view",
+        page("contacts.imports", "contacts"),
+    ),
+    Route(
+        "POST",
+        "/contacts/imports/{id}/start",
+        cimp.job_start,
+        "contacts.imports.start",
+        page("contacts.imports", "contacts", "write"),
+    ),
+    Route(
+        "POST",
+        "/contacts/imports/{id}/resume",
+        cimp.job_resume,
+        "contacts.imports.resume",
+        page("contacts.imports", "contacts", "write"),
+    ),
+    Route(
+        "GET",
+        "/contacts/imports/{id}/rows.csv",
+        cimp.job_rows_csv,
+        "contacts.imports.rows",
+        page("contacts.imports", "contacts"),
+    ),
+    Route(
+        "GET", "/contacts/fields", cfields.field_list, "contacts.fields", page("contacts.fields", "fields")
+    ),
+    Route(
+        "GET",
+        "/contacts/fields/new",
+        cfields.field_form,
+        "contacts.fields.new",
+        page("contacts.fields", "fields", "write"),
+    ),
+    Route(
+        "POST",
+        "/contacts/fields/new",
+        cfields.field_save,
+        "contacts.fields.create",
+        page("contacts.fields", "fields", "write"),
+    ),
+    Route(
+        "GET",
+        "/contacts/fields/{id}",
+        cfields.field_form,
+        "contacts.fields.edit",
+        page("contacts.fields", "fields"),
+    ),
+    Route(
+        "POST",
+        "/contacts/fields/{id}",
+        cfields.field_save,
+        "contacts.fields.update",
+        page("contacts.fields", "fields", "write"),
+    ),
+    Route(
+        "POST",
+        "/contacts/fields/{id}/delete",
+        cfields.field_delete,
+        "contacts.fields.delete",
+        page("contacts.fields", "fields", "write"),
+    ),
+    Route("GET", "/contacts/dnc", cdnc.dnc_index, "contacts.dnc", page("contacts.dnc", "dnc_lists")),
+    Route(
+        "GET",
+        "/contacts/dnc/new",
+        cdnc.dnc_form,
+        "contacts.dnc.new",
+        page("contacts.dnc", "dnc_lists", "write"),
+    ),
+    Route(
+        "POST",
+        "/contacts/dnc/new",
+        cdnc.dnc_save,
+        "contacts.dnc.create",
+        page("contacts.dnc", "dnc_lists", "write"),
+    ),
+    Route("GET", "/contacts/dnc/{id}", cdnc.dnc_view, "contacts.dnc.view", page("contacts.dnc", "dnc_lists")),
+    Route(
+        "POST",
+        "/contacts/dnc/{id}/delete",
+        cdnc.dnc_delete,
+        "contacts.dnc.delete",
+        page("contacts.dnc", "dnc_lists", "write"),
+    ),
+    Route(
+        "POST",
+        "/contacts/dnc/{id}/entries",
+        cdnc.dnc_add,
+        "contacts.dnc.add",
+        page("contacts.dnc", "dnc_lists", "write"),
+    ),
+    Route(
+        "POST",
+        "/contacts/dnc/{id}/entries/delete",
+        cdnc.dnc_remove,
+        "contacts.dnc.remove",
+        page("contacts.dnc", "dnc_lists", "write"),
+    ),
+    Route(
+        "POST",
+        "/contacts/dnc/{id}/import",
+        cdnc.dnc_import,
+        "contacts.dnc.upload",
+        page("contacts.dnc", "dnc_lists", "write"),
+    ),
+    Route(
+        "GET", "/contacts/filters", cflt.filter_index, "contacts.filters", page("contacts.filters", "filters")
+    ),
+    Route(
+        "GET",
+        "/contacts/filters/new",
+        cflt.filter_form,
+        "contacts.filters.new",
+        page("contacts.filters", "filters"),
+    ),
+    Route(
+        "POST",
+        "/contacts/filters/new",
+        cflt.filter_save,
+        "contacts.filters.create",
+        page("contacts.filters", "filters"),
+    ),
+    Route(
+        "GET",
+        "/contacts/filters/{id}",
+        cflt.filter_form,
+        "contacts.filters.edit",
+        page("contacts.filters", "filters"),
+    ),
+    Route(
+        "POST",
+        "/contacts/filters/{id}",
+        cflt.filter_save,
+        "contacts.filters.update",
+        page("contacts.filters", "filters"),
+    ),
+    Route(
+        "POST",
+        "/contacts/filters/{id}/delete",
+        cflt.filter_delete,
+        "contacts.filters.delete",
+        page("contacts.filters", "filters", "write"),
+    ),
+    Route(
+        "GET",
+        "/directories/phone-codes",
+        cdir.code_list,
+        "directories.phone_codes",
+        page("directories.phone_codes", "phone_codes"),
+    ),
+    Route(
+        "GET",
+        "/directories/phone-codes/new",
+        cdir.code_form,
+        "directories.phone_codes.new",
+        page("directories.phone_codes", "phone_codes", "write"),
+    ),
+    Route(
+        "POST",
+        "/directories/phone-codes/new",
+        cdir.code_save,
+        "directories.phone_codes.create",
+        page("directories.phone_codes", "phone_codes", "write"),
+    ),
+    Route(
+        "POST",
+        "/directories/phone-codes/import",
+        cdir.code_import,
+        "directories.phone_codes.upload",
+        page("directories.phone_codes", "phone_codes", "write"),
+    ),
+    Route(
+        "GET",
+        "/directories/phone-codes/{id}",
+        cdir.code_form,
+        "directories.phone_codes.edit",
+        page("directories.phone_codes", "phone_codes"),
+    ),
+    Route(
+        "POST",
+        "/directories/phone-codes/{id}",
+        cdir.code_save,
+        "directories.phone_codes.update",
+        page("directories.phone_codes", "phone_codes", "write"),
+    ),
+    Route(
+        "POST",
+        "/directories/phone-codes/{id}/delete",
+        cdir.code_delete,
+        "directories.phone_codes.delete",
+        page("directories.phone_codes", "phone_codes", "write"),
+    ),
+    Route(
+        "GET",
+        "/directories/number-ranges",
+        cdir.range_list,
+        "directories.number_ranges",
+        page("directories.number_ranges", "number_ranges"),
+    ),
+    Route(
+        "POST",
+        "/directories/number-ranges/import",
+        cdir.range_import,
+        "directories.number_ranges.upload",
+        page("directories.number_ranges", "number_ranges", "write"),
+    ),
+    Route(
+        "POST",
+        "/directories/number-ranges/tz-method",
+        cdir.tz_method,
+        "directories.number_ranges.tz_method",
+        page("directories.number_ranges", "number_ranges", "write"),
+    ),
+    Route(
+        "GET",
+        "/directories/calendar",
+        cdir.calendar_page,
+        "directories.calendar",
+        page("directories.calendar", "calendar"),
+    ),
+    Route(
+        "POST",
+        "/directories/calendar",
+        cdir.calendar_save,
+        "directories.calendar.save",
+        page("directories.calendar", "calendar", "write"),
+    ),
+    Route(
+        "GET",
+        "/contacts/sources",
+        csrc.source_index,
+        "contacts.sources",
+        page("contacts.sources", "data_sources"),
+    ),
+    Route(
+        "GET",
+        "/contacts/sources/new",
+        csrc.source_form,
+        "contacts.sources.new",
+        page("contacts.sources", "data_sources", "write"),
+    ),
+    Route(
+        "POST",
+        "/contacts/sources/new",
+        csrc.source_save,
+        "contacts.sources.create",
+        page("contacts.sources", "data_sources", "write"),
+    ),
+    Route(
+        "GET",
+        "/contacts/sources/{id}",
+        csrc.source_form,
+        "contacts.sources.edit",
+        page("contacts.sources", "data_sources"),
+    ),
+    Route(
+        "POST",
+        "/contacts/sources/{id}",
+        csrc.source_save,
+        "contacts.sources.update",
+        page("contacts.sources", "data_sources", "write"),
+    ),
+    Route(
+        "POST",
+        "/contacts/sources/{id}/run",
+        csrc.source_run,
+        "contacts.sources.run",
+        page("contacts.sources", "data_sources", "write"),
+    ),
+    Route(
+        "POST",
+        "/contacts/sources/{id}/delete",
+        csrc.source_delete,
+        "contacts.sources.delete",
+        page("contacts.sources", "data_sources", "write"),
+    ),
+    # --- end contacts ----------------------------------------------------------------------
     Route("GET", "/api/v1/docs", docs_page, "api.docs", LOGIN),
     # Live updates for every page; each topic is authorised on subscription (web/live.py).
     Route("GET", "/ws", live.socket, "live.socket", LOGIN),
 ]
+
+
+# --- campaign configuration: each object's list, form, save and delete, then the extras ------
+def _ref_routes(p: RefPage) -> list[Route]:
+    h, key, o = handlers(p), p.page_key, p.kind.key
+    return [
+        Route("GET", p.url, h.list, key, page(key, o)),
+        Route("GET", p.url + "/new", h.form, key + ".new", page(key, o, "write")),
+        Route("POST", p.url + "/new", h.save, key + ".create", page(key, o, "write")),
+        Route("GET", p.url + "/{id}", h.form, key + ".edit", page(key, o)),
+        Route("POST", p.url + "/{id}", h.save, key + ".update", page(key, o, "write")),
+        Route("POST", p.url + "/{id}/delete", h.delete, key + ".delete", page(key, o, "write")),
+    ]
+
+
+# Fixed paths first: "/directories/caller-ids/import" must not be read as an object id.
+PORTAL += [
+    Route(
+        "GET",
+        "/directories/caller-ids/import",
+        campaign_dirs.import_form,
+        "directories.caller_ids.batch_import",
+        page("directories.caller_ids", "caller_ids", "write"),
+    ),
+    Route(
+        "POST",
+        "/directories/caller-ids/import",
+        campaign_dirs.import_submit,
+        "directories.caller_ids.batch_import.submit",
+        page("directories.caller_ids", "caller_ids", "write"),
+    ),
+    Route(
+        "POST",
+        "/directories/caller-ids/delete",
+        campaign_dirs.bulk_delete,
+        "directories.caller_ids.bulk_delete",
+        page("directories.caller_ids", "caller_ids", "write"),
+    ),
+    Route(
+        "POST",
+        "/directories/connectors/mode",
+        campaign_dirs.connector_mode,
+        "directories.connectors.mode",
+        page("directories.connectors", "connectors", "write"),
+    ),
+]
+for _ref_page in cp.ALL_PAGES:
+    PORTAL += _ref_routes(_ref_page)
 
 # Paths relative to the /api/v1 sub-application.
 API: list[Route] = [
@@ -361,5 +820,821 @@ API: list[Route] = [
         "Change mail settings",
         MailSettingsIn,
         tag="settings",
+    ),
+    # --- contacts (R3) -----------------------------------------------------------------------
+    Route(
+        "GET",
+        "/contact-fields",
+        capi.fields_list,
+        "api.contact_fields",
+        obj("fields"),
+        "Contact fields",
+        tag="contacts",
+    ),
+    Route(
+        "POST",
+        "/contact-fields",
+        capi.fields_create,
+        "api.contact_fields.create",
+        obj("fields", "write"),
+        "Create a field",
+        ccs.FieldIn,
+        tag="contacts",
+    ),
+    Route(
+        "GET",
+        "/contact-fields/{id}",
+        capi.fields_get,
+        "api.contact_fields.get",
+        obj("fields"),
+        "One field",
+        tag="contacts",
+    ),
+    Route(
+        "PUT",
+        "/contact-fields/{id}",
+        capi.fields_update,
+        "api.contact_fields.update",
+        obj("fields", "write"),
+        "Update a field",
+        ccs.FieldIn,
+        tag="contacts",
+    ),
+    Route(
+        "DELETE",
+        "/contact-fields/{id}",
+        capi.fields_delete,
+        "api.contact_fields.delete",
+        obj("fields", "write"),
+        "Delete a field (refused while lists use it)",
+        tag="contacts",
+    ),
+    Route(
+        "GET",
+        "/contact-lists",
+        capi.lists_list,
+        "api.contact_lists",
+        obj("contact_lists"),
+        "Contact lists with contact counts (sort, q, page, per)",
+        tag="contacts",
+    ),
+    Route(
+        "POST",
+        "/contact-lists",
+        capi.lists_create,
+        "api.contact_lists.create",
+        obj("contact_lists", "write"),
+        "Create a list",
+        ccs.ListIn,
+        tag="contacts",
+    ),
+    Route(
+        "GET",
+        "/contact-lists/{id}",
+        capi.lists_get,
+        "api.contact_lists.get",
+        obj("contact_lists"),
+        "One list",
+        tag="contacts",
+    ),
+    Route(
+        "PUT",
+        "/contact-lists/{id}",
+        capi.lists_update,
+        "api.contact_lists.update",
+        obj("contact_lists", "write"),
+        "Update a list and its fields",
+        ccs.ListIn,
+        tag="contacts",
+    ),
+    Route(
+        "DELETE",
+        "/contact-lists/{id}",
+        capi.lists_delete,
+        "api.contact_lists.delete",
+        obj("contact_lists", "write"),
+        "Delete a list with its contacts",
+        tag="contacts",
+    ),
+    Route(
+        "POST",
+        "/contact-lists/{id}/copy-fields",
+        capi.lists_copy_fields,
+        "api.contact_lists.copy_fields",
+        obj("contact_lists", "write"),
+        "Bind the fields of another list",
+        ccs.CopyFieldsIn,
+        tag="contacts",
+    ),
+    Route(
+        "GET",
+        "/contact-lists/{id}/contacts",
+        capi.contacts_list,
+        "api.contacts",
+        obj("contacts"),
+        "Contacts of a list (after, per: keyset pages)",
+        tag="contacts",
+    ),
+    Route(
+        "POST",
+        "/contact-lists/{id}/contacts",
+        capi.contacts_create,
+        "api.contacts.create",
+        obj("contacts", "write"),
+        "Add a contact",
+        ccs.ContactIn,
+        tag="contacts",
+    ),
+    Route(
+        "POST",
+        "/contact-lists/{id}/contacts/delete",
+        capi.contacts_delete,
+        "api.contacts.delete_many",
+        obj("contacts", "write"),
+        "Delete selected or all contacts",
+        ccs.ContactsDeleteIn,
+        tag="contacts",
+    ),
+    Route(
+        "GET",
+        "/contact-lists/{id}/contacts/{cid}",
+        capi.contacts_get,
+        "api.contacts.get",
+        obj("contacts"),
+        "One contact with its phones and time zones",
+        tag="contacts",
+    ),
+    Route(
+        "PUT",
+        "/contact-lists/{id}/contacts/{cid}",
+        capi.contacts_update,
+        "api.contacts.update",
+        obj("contacts", "write"),
+        "Replace a contact's attributes",
+        ccs.ContactIn,
+        tag="contacts",
+    ),
+    Route(
+        "DELETE",
+        "/contact-lists/{id}/contacts/{cid}",
+        capi.contacts_delete_one,
+        "api.contacts.delete",
+        obj("contacts", "write"),
+        "Delete a contact",
+        tag="contacts",
+    ),
+    Route(
+        "GET",
+        "/contact-lists/{id}/export",
+        cexp.export_list,
+        "api.contacts.export",
+        obj("contacts"),
+        "Export a list (format=csv|xlsx), streamed",
+        tag="contacts",
+    ),
+    Route(
+        "POST",
+        "/contact-lists/{id}/import",
+        capi.import_contacts,
+        "api.contacts.load",
+        obj("contacts", "write"),
+        "Load contacts: a JSON batch, or multipart (file, mapping JSON, dedupe, clear_before, wait)",
+        ccs.ImportBatchIn,
+        tag="contacts",
+    ),
+    Route(
+        "GET",
+        "/import-jobs/{id}",
+        capi.job_get,
+        "api.import_jobs.get",
+        obj("contacts"),
+        "Progress of an import job",
+        tag="contacts",
+    ),
+    Route(
+        "GET",
+        "/import-jobs/{id}/rows",
+        capi.job_rows,
+        "api.import_jobs.rows",
+        obj("contacts"),
+        "Per-row results of an import job (limit, offset)",
+        tag="contacts",
+    ),
+    Route("GET", "/dnc-lists", capi.dnc_lists, "api.dnc_lists", obj("dnc_lists"), "DNC lists", tag="dnc"),
+    Route(
+        "POST",
+        "/dnc-lists",
+        capi.dnc_create,
+        "api.dnc_lists.create",
+        obj("dnc_lists", "write"),
+        "Create a DNC list",
+        ccs.DncListIn,
+        tag="dnc",
+    ),
+    Route(
+        "GET",
+        "/dnc-lists/{id}",
+        capi.dnc_get,
+        "api.dnc_lists.get",
+        obj("dnc_lists"),
+        "One DNC list",
+        tag="dnc",
+    ),
+    Route(
+        "DELETE",
+        "/dnc-lists/{id}",
+        capi.dnc_delete,
+        "api.dnc_lists.delete",
+        obj("dnc_lists", "write"),
+        "Delete a DNC list",
+        tag="dnc",
+    ),
+    Route(
+        "POST",
+        "/dnc-lists/{id}/entries",
+        capi.dnc_add,
+        "api.dnc_lists.add",
+        obj("dnc_lists", "write"),
+        "Add a phone, e-mail or account",
+        ccs.DncEntryIn,
+        tag="dnc",
+    ),
+    Route(
+        "POST",
+        "/dnc-lists/{id}/entries/delete",
+        capi.dnc_remove,
+        "api.dnc_lists.remove",
+        obj("dnc_lists", "write"),
+        "Remove entries",
+        ccs.DncEntriesDeleteIn,
+        tag="dnc",
+    ),
+    Route(
+        "POST",
+        "/dnc/check",
+        capi.dnc_check,
+        "api.dnc.check",
+        obj("dnc_lists"),
+        "Which of these values are on DNC lists",
+        ccs.DncCheckIn,
+        tag="dnc",
+    ),
+    Route(
+        "GET",
+        "/contact-filters",
+        cfapi.filters_list,
+        "api.filters",
+        obj("filters"),
+        "Filters",
+        tag="contacts",
+    ),
+    Route(
+        "POST",
+        "/contact-filters",
+        cfapi.filters_create,
+        "api.filters.create",
+        obj("filters", "write"),
+        "Create a filter",
+        ccs.FilterIn,
+        tag="contacts",
+    ),
+    Route(
+        "POST",
+        "/contact-filters/preview",
+        cfapi.filters_preview,
+        "api.filters.preview",
+        obj("filters"),
+        "Count and sample of matching contacts",
+        ccs.FilterPreviewIn,
+        tag="contacts",
+    ),
+    Route(
+        "GET",
+        "/contact-filters/{id}",
+        cfapi.filters_get,
+        "api.filters.get",
+        obj("filters"),
+        "One filter",
+        tag="contacts",
+    ),
+    Route(
+        "PUT",
+        "/contact-filters/{id}",
+        cfapi.filters_update,
+        "api.filters.update",
+        obj("filters", "write"),
+        "Update a filter",
+        ccs.FilterIn,
+        tag="contacts",
+    ),
+    Route(
+        "DELETE",
+        "/contact-filters/{id}",
+        cfapi.filters_delete,
+        "api.filters.delete",
+        obj("filters", "write"),
+        "Delete a filter",
+        tag="contacts",
+    ),
+    Route(
+        "GET",
+        "/phone-codes",
+        cdapi.codes_list,
+        "api.phone_codes",
+        obj("phone_codes"),
+        "Phone codes with UTC offsets",
+        tag="directories",
+    ),
+    Route(
+        "POST",
+        "/phone-codes",
+        cdapi.codes_create,
+        "api.phone_codes.create",
+        obj("phone_codes", "write"),
+        "Add a phone code",
+        ccs.PhoneCodeIn,
+        tag="directories",
+    ),
+    Route(
+        "DELETE",
+        "/phone-codes/{id}",
+        cdapi.codes_delete,
+        "api.phone_codes.delete",
+        obj("phone_codes", "write"),
+        "Delete a phone code",
+        tag="directories",
+    ),
+    Route(
+        "POST",
+        "/number-ranges/import",
+        cdapi.ranges_import,
+        "api.number_ranges.upload",
+        obj("number_ranges", "write"),
+        "Import the numbering-plan registry (multipart file); matching ranges are replaced",
+        tag="directories",
+    ),
+    Route(
+        "PUT",
+        "/number-ranges/tz-method",
+        cdapi.tz_method,
+        "api.number_ranges.tz_method",
+        obj("number_ranges", "write"),
+        "Where phone time zones come from; re-zones stored phones",
+        ccs.TzMethodIn,
+        tag="directories",
+    ),
+    Route(
+        "GET",
+        "/calendar/{day}",
+        cdapi.calendar_day,
+        "api.calendar.day",
+        obj("calendar"),
+        "Is this date a working day",
+        tag="directories",
+    ),
+    Route(
+        "PUT",
+        "/calendar/overrides",
+        cdapi.calendar_override,
+        "api.calendar.override",
+        obj("calendar", "write"),
+        "Mark a date working or not (transferred days)",
+        ccs.CalendarOverrideIn,
+        tag="directories",
+    ),
+    Route(
+        "GET",
+        "/data-sources",
+        cdapi.sources_list,
+        "api.data_sources",
+        obj("data_sources"),
+        "Data sources with the last run's status",
+        tag="contacts",
+    ),
+    Route(
+        "POST",
+        "/data-sources/{id}/run",
+        cdapi.sources_run,
+        "api.data_sources.run",
+        obj("data_sources", "write"),
+        "Run a data source now",
+        tag="contacts",
+    ),
+    # --- end contacts ----------------------------------------------------------------------
+]
+
+
+# --- campaign configuration API -------------------------------------------------------------
+def _ref_api(p: RefPage, path: str, model: type, tag: str) -> list[Route]:
+    h, key, o, what = campaigns_api.api_handlers(p, model), "api." + p.kind.key, p.kind.key, p.kind.title
+    return [
+        Route("GET", path, h.list, key, obj(o), f"{what} (sort, q, page, per)", tag=tag),
+        Route(
+            "POST", path, h.create, key + ".create", obj(o, "write"), f"Create: {p.kind.singular}", model, tag
+        ),
+        Route("GET", path + "/{id}", h.get, key + ".get", obj(o), f"One: {p.kind.singular}", tag=tag),
+        Route(
+            "PUT",
+            path + "/{id}",
+            h.update,
+            key + ".update",
+            obj(o, "write"),
+            f"Update: {p.kind.singular}",
+            model,
+            tag,
+        ),
+        Route(
+            "DELETE",
+            path + "/{id}",
+            h.delete,
+            key + ".delete",
+            obj(o, "write"),
+            f"Delete (refused while in use): {p.kind.singular}",
+            tag=tag,
+        ),
+    ]
+
+
+API += [
+    Route(
+        "POST",
+        "/caller-ids/import",
+        campaigns_api.caller_ids_import,
+        "api.caller_ids.batch_import",
+        obj("caller_ids", "write"),
+        "Batch import of caller IDs",
+        camp_schemas.CallerIdImportIn,
+        "directories",
+    ),
+    Route(
+        "POST",
+        "/caller-ids/delete",
+        campaigns_api.caller_ids_delete,
+        "api.caller_ids.bulk_delete",
+        obj("caller_ids", "write"),
+        "Delete selected or all caller IDs",
+        camp_schemas.CallerIdDeleteIn,
+        "directories",
+    ),
+    Route(
+        "GET",
+        "/connectors/mode",
+        campaigns_api.connector_mode_get,
+        "api.connectors.mode",
+        obj("connectors"),
+        "Connector selection mode",
+        tag="directories",
+    ),
+    Route(
+        "PUT",
+        "/connectors/mode",
+        campaigns_api.connector_mode_put,
+        "api.connectors.mode.update",
+        obj("connectors", "write"),
+        "Change the connector selection mode",
+        camp_schemas.ConnectorModeIn,
+        "directories",
+    ),
+]
+for _p, _path, _model, _tag in (
+    (cp.CODES_PAGE, "/completion-codes", camp_schemas.CodeIn, "campaigns"),
+    (cp.CODE_GROUPS_PAGE, "/code-groups", camp_schemas.CodeGroupIn, "campaigns"),
+    (cp.SCRIPTS_PAGE, "/scripts", camp_schemas.ScriptIn, "campaigns"),
+    (cp.STRATEGIES_PAGE, "/strategies", camp_schemas.StrategyIn, "campaigns"),
+    (cp.SKILLS_PAGE, "/skills", camp_schemas.NamedIn, "operators"),
+    (cp.OPERATORS_PAGE, "/operators", camp_schemas.OperatorIn, "operators"),
+    (cp.PHONE_MASKS_PAGE, "/phone-masks", camp_schemas.PhoneMaskIn, "operators"),
+    (cp.INTEGRATIONS_PAGE, "/integrations", camp_schemas.IntegrationIn, "operators"),
+    (cp.RESTRICTIONS_PAGE, "/restrictions", camp_schemas.RestrictionIn, "operators"),
+    (cp.CALLER_IDS_PAGE, "/caller-ids", camp_schemas.CallerIdIn, "directories"),
+    (cp.CALLER_ID_GROUPS_PAGE, "/caller-id-groups", camp_schemas.CallerIdGroupIn, "directories"),
+    (cp.CONNECTORS_PAGE, "/connectors", camp_schemas.ConnectorIn, "directories"),
+    (cp.IVR_NUMBERS_PAGE, "/ivr-numbers", camp_schemas.IvrNumberIn, "directories"),
+    (cp.QUEUES_PAGE, "/queues", camp_schemas.QueueIn, "directories"),
+    (cp.TEMPLATES_PAGE, "/notification-templates", camp_schemas.TemplateIn, "messaging"),
+):
+    API += _ref_api(_p, _path, _model, _tag)
+
+# --- answering-machine detection (issue #8, R6.2-R6.4) -------------------------------------------
+from web.api import amd as amd_api  # noqa: E402
+from web.api.schemas_amd import SampleStatusIn  # noqa: E402
+from web.views import amd as amd_views  # noqa: E402
+
+PORTAL += [
+    Route(
+        "GET", "/settings/amd", amd_views.library_page, "settings.amd", page("settings.amd", "amd_samples")
+    ),
+    Route(
+        "POST",
+        "/settings/amd/import",
+        amd_views.import_submit,
+        "settings.amd.upload",
+        page("settings.amd", "amd_samples", "write"),
+    ),
+    Route(
+        "GET",
+        "/settings/amd/samples/{id}/audio",
+        amd_views.sample_audio,
+        "settings.amd.audio",
+        page("settings.amd", "amd_samples"),
+    ),
+    Route(
+        "POST",
+        "/settings/amd/samples/{id}/status",
+        amd_views.status_submit,
+        "settings.amd.status",
+        page("settings.amd", "amd_samples", "write"),
+    ),
+    Route(
+        "POST",
+        "/settings/amd/samples/{id}/delete",
+        amd_views.delete_submit,
+        "settings.amd.delete",
+        page("settings.amd", "amd_samples", "write"),
+    ),
+    Route(
+        "POST",
+        "/settings/amd/retrain",
+        amd_views.retrain_submit,
+        "settings.amd.retrain",
+        page("settings.amd", "amd_models", "write"),
+    ),
+]
+API += [
+    Route(
+        "GET",
+        "/amd/samples",
+        amd_api.samples_list,
+        "api.amd.samples",
+        obj("amd_samples"),
+        "AMD sample library with usage (status)",
+        tag="amd",
+    ),
+    Route(
+        "POST",
+        "/amd/samples",
+        amd_api.samples_import,
+        "api.amd.samples.upload",
+        obj("amd_samples", "write"),
+        "Import samples: multipart file (WAV, MP3 or ZIP); a report per file",
+        tag="amd",
+    ),
+    Route(
+        "GET",
+        "/amd/samples/{id}",
+        amd_api.sample_get,
+        "api.amd.sample",
+        obj("amd_samples"),
+        "One sample",
+        tag="amd",
+    ),
+    Route(
+        "PUT",
+        "/amd/samples/{id}",
+        amd_api.sample_update,
+        "api.amd.sample.update",
+        obj("amd_samples", "write"),
+        "Change a sample's status",
+        SampleStatusIn,
+        tag="amd",
+    ),
+    Route(
+        "DELETE",
+        "/amd/samples/{id}",
+        amd_api.sample_delete,
+        "api.amd.sample.delete",
+        obj("amd_samples", "write"),
+        "Delete a sample",
+        tag="amd",
+    ),
+    Route(
+        "GET",
+        "/amd/samples/{id}/audio",
+        amd_api.sample_audio,
+        "api.amd.sample.audio",
+        obj("amd_samples"),
+        "The sample as 8 kHz WAV",
+        tag="amd",
+    ),
+    Route(
+        "POST",
+        "/amd/candidates",
+        amd_api.candidate_create,
+        "api.amd.candidates",
+        obj("amd_samples", "write"),
+        "A robot heard by an operator: multipart call_id + file",
+        tag="amd",
+    ),
+    Route(
+        "GET",
+        "/amd/models",
+        amd_api.models_list,
+        "api.amd.models",
+        obj("amd_models"),
+        "Classifier versions; the active one is marked",
+        tag="amd",
+    ),
+    Route(
+        "POST",
+        "/amd/models/retrain",
+        amd_api.models_retrain,
+        "api.amd.models.retrain",
+        obj("amd_models", "write"),
+        "Retrain now on verified recordings; promoted only if not worse",
+        tag="amd",
+    ),
+]
+
+# --- running campaigns and callbacks (issue #4) ------------------------------------------------
+from web.api import dialing as dialing_api  # noqa: E402
+from web.api import schemas_dialing as dsch  # noqa: E402
+from web.views.dialing import callbacks as dcb  # noqa: E402
+from web.views.dialing import campaigns as dcamp  # noqa: E402
+
+_CP, _CB = page("campaigns.campaigns", "campaigns"), page("campaigns.callbacks", "callbacks")
+_CPW, _CBW = (
+    page("campaigns.campaigns", "campaigns", "write"),
+    page("campaigns.callbacks", "callbacks", "write"),
+)
+PORTAL += [
+    Route("GET", "/campaigns/campaigns", dcamp.campaign_list, "campaigns.campaigns", _CP),
+    Route("GET", "/campaigns/campaigns/new", dcamp.campaign_form, "campaigns.campaigns.new", _CPW),
+    Route("POST", "/campaigns/campaigns/new", dcamp.campaign_save, "campaigns.campaigns.create", _CPW),
+    Route("GET", "/campaigns/campaigns/{id}", dcamp.campaign_form, "campaigns.campaigns.edit", _CP),
+    Route("POST", "/campaigns/campaigns/{id}", dcamp.campaign_save, "campaigns.campaigns.update", _CPW),
+    Route(
+        "POST", "/campaigns/campaigns/{id}/delete", dcamp.campaign_delete, "campaigns.campaigns.delete", _CPW
+    ),
+    Route(
+        "GET", "/campaigns/campaigns/{id}/status", dcamp.campaign_status, "campaigns.campaigns.status", _CP
+    ),
+    Route("POST", "/campaigns/campaigns/{id}/state", dcamp.campaign_state, "campaigns.campaigns.state", _CPW),
+    Route("GET", "/campaigns/callbacks", dcb.callback_list, "campaigns.callbacks", _CB),
+    Route("GET", "/campaigns/callbacks/new", dcb.callback_form, "campaigns.callbacks.new", _CBW),
+    Route("POST", "/campaigns/callbacks/new", dcb.callback_save, "campaigns.callbacks.create", _CBW),
+    Route("GET", "/campaigns/callbacks/import", dcb.import_form, "campaigns.callbacks.upload", _CBW),
+    Route(
+        "POST", "/campaigns/callbacks/import", dcb.import_submit, "campaigns.callbacks.upload.submit", _CBW
+    ),
+    Route(
+        "POST", "/campaigns/callbacks/{id}/cancel", dcb.callback_cancel, "campaigns.callbacks.cancel", _CBW
+    ),
+]
+_C, _CW, _K, _KW = obj("campaigns"), obj("campaigns", "write"), obj("callbacks"), obj("callbacks", "write")
+API += [
+    Route(
+        "GET",
+        "/campaigns",
+        dialing_api.campaign_list,
+        "api.campaigns",
+        _C,
+        "Campaigns (sort, q, page, per)",
+        tag="campaigns",
+    ),
+    Route(
+        "POST",
+        "/campaigns",
+        dialing_api.campaign_create,
+        "api.campaigns.create",
+        _CW,
+        "Create a campaign",
+        dsch.CampaignIn,
+        "campaigns",
+    ),
+    Route(
+        "GET",
+        "/campaigns/{id}",
+        dialing_api.campaign_get,
+        "api.campaigns.get",
+        _C,
+        "One campaign",
+        tag="campaigns",
+    ),
+    Route(
+        "PUT",
+        "/campaigns/{id}",
+        dialing_api.campaign_update,
+        "api.campaigns.update",
+        _CW,
+        "Update a campaign",
+        dsch.CampaignIn,
+        "campaigns",
+    ),
+    Route(
+        "DELETE",
+        "/campaigns/{id}",
+        dialing_api.campaign_delete,
+        "api.campaigns.delete",
+        _CW,
+        "Delete a stopped campaign",
+        tag="campaigns",
+    ),
+    Route(
+        "POST",
+        "/campaigns/{id}/state",
+        dialing_api.campaign_state,
+        "api.campaigns.state",
+        _CW,
+        "Start, pause, resume or stop",
+        dsch.CampaignStateIn,
+        "campaigns",
+    ),
+    Route(
+        "GET",
+        "/campaigns/{id}/status",
+        dialing_api.campaign_status,
+        "api.campaigns.status",
+        _C,
+        "Counts and what a running campaign waits for",
+        tag="campaigns",
+    ),
+    Route(
+        "GET",
+        "/campaigns/{id}/callbacks",
+        dialing_api.callback_list,
+        "api.callbacks",
+        _K,
+        "A campaign's callbacks",
+        tag="callbacks",
+    ),
+    Route(
+        "POST",
+        "/campaigns/{id}/callbacks",
+        dialing_api.callback_create,
+        "api.callbacks.create",
+        _KW,
+        "Plan a callback",
+        dsch.CallbackIn,
+        "callbacks",
+    ),
+    Route(
+        "POST",
+        "/campaigns/{id}/callbacks/import",
+        dialing_api.callback_import,
+        "api.callbacks.batch",
+        _KW,
+        "Import callbacks from CSV text (all rows or none)",
+        dsch.CallbackImportIn,
+        "callbacks",
+    ),
+    Route(
+        "DELETE",
+        "/campaigns/{id}/callbacks/{cb}",
+        dialing_api.callback_cancel,
+        "api.callbacks.cancel",
+        _KW,
+        "Cancel a planned callback",
+        tag="callbacks",
+    ),
+]
+
+# --- operator workplace, supervisor console, dashboards (issue #7) ---------------------------
+from web.views import dashboards as dash  # noqa: E402
+from web.views import supervisor as sup  # noqa: E402
+from web.views import workplace as wp  # noqa: E402
+
+_WP = page("workplace")
+_SC, _SCW = page("supervisor.console"), page("supervisor.console", "supervision", "write")
+_SCC = page("supervisor.console", "campaigns", "write")
+_DB, _DBW = page("supervisor.dashboards", "dashboards"), page("supervisor.dashboards", "dashboards", "write")
+PORTAL += [
+    Route("GET", "/workplace", wp.page, "workplace", _WP),
+    Route("GET", "/workplace/state", wp.state, "workplace.state", _WP),
+    Route("POST", "/workplace/login", wp.login, "workplace.signin", _WP),
+    Route("POST", "/workplace/signout", wp.signout, "workplace.signout", _WP),
+    Route("POST", "/workplace/action", wp.action, "workplace.action", _WP),
+    Route("POST", "/workplace/answers", wp.answers, "workplace.answers", _WP),
+    Route("POST", "/workplace/wrapup", wp.wrapup, "workplace.wrapup", _WP),
+    Route("GET", "/supervisor/console", sup.console, "supervisor.console", _SC),
+    Route("GET", "/supervisor/console/snapshot", sup.snapshot, "supervisor.console.snapshot", _SC),
+    Route("POST", "/supervisor/console/campaign", sup.campaign_action, "supervisor.console.campaign", _SCC),
+    Route("POST", "/supervisor/console/operator", sup.operator_action, "supervisor.console.operator", _SCW),
+    Route("GET", "/supervisor/dashboards", dash.dashboard_list, "supervisor.dashboards", _DB),
+    Route("POST", "/supervisor/dashboards", dash.dashboard_create, "supervisor.dashboards.create", _DBW),
+    Route("GET", "/supervisor/dashboards/{id}", dash.dashboard_page, "supervisor.dashboards.view", _DB),
+    Route("POST", "/supervisor/dashboards/{id}", dash.dashboard_update, "supervisor.dashboards.update", _DBW),
+    Route(
+        "POST",
+        "/supervisor/dashboards/{id}/delete",
+        dash.dashboard_delete,
+        "supervisor.dashboards.delete",
+        _DBW,
+    ),
+    Route(
+        "POST", "/supervisor/dashboards/{id}/widgets", dash.widget_save, "supervisor.dashboards.widget", _DBW
+    ),
+    Route(
+        "POST",
+        "/supervisor/dashboards/{id}/widgets/{wid}/delete",
+        dash.widget_delete,
+        "supervisor.dashboards.widget.delete",
+        _DBW,
+    ),
+    Route(
+        "GET",
+        "/supervisor/dashboards/{id}/widgets/{wid}.svg",
+        dash.widget_svg,
+        "supervisor.dashboards.widget.svg",
+        _DB,
     ),
 ]

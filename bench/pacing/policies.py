@@ -4,6 +4,7 @@ baselines, and the parameter-aware oracle used for the upper reference."""
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -15,6 +16,18 @@ from fs_app.pacing.pacer import ModelState, decide
 
 CAP = 0.03
 ADAPT_INTERVAL_S = 15.0
+
+
+@dataclass(frozen=True)
+class _Truths:
+    talk: DurationView
+    wrap: DurationView
+    # Resolution model by refresh phase of the day.
+    states: dict[int, ModelState] = field(default_factory=dict)
+
+
+# Oracle truths of the scenario being evaluated (one scenario per process at a time).
+_TRUTH_CACHE: dict[tuple[Scenario, float], _Truths] = {}
 
 
 def connect_share(s: Scenario) -> float:
@@ -229,13 +242,18 @@ class Oracle(BasePolicy):
         self.name = f"oracle@{intensity:.2f}"
         self.params = pacer_params(s, intensity=intensity, cruise_control=False)
         self.horizon = int(s.ring_timeout_s + 15)
-        self.talk = self._talk_truth(s)
-        self.wrap = self._wrap_truth(s)
         self.refresh_s = refresh_s
         self._state: ModelState | None = None
         self._next = 0.0
-        self._rng = np.random.default_rng([s.seed, 999])
-        self._live_rate = 0.0
+        key = (s, refresh_s)
+        # The truth depends only on the scenario and the time of day: the reference search runs several
+        # intensities, and they share it instead of re-sampling it (40 000 draws per refresh).
+        if key not in _TRUTH_CACHE:
+            _TRUTH_CACHE.clear()
+            _TRUTH_CACHE[key] = _Truths(talk=self._talk_truth(s), wrap=self._wrap_truth(s))
+        self._cache = _TRUTH_CACHE[key]
+        self.talk = self._cache.talk
+        self.wrap = self._cache.wrap
 
     @staticmethod
     def _machine_share(s: Scenario) -> float:
@@ -261,10 +279,20 @@ class Oracle(BasePolicy):
 
     def _truth(self, now: float) -> ModelState:
         s = self.s
+        # Refresh on a fixed grid of the day so that every intensity (and every day) sees the same truth.
+        phase = int((now % s.day_s) // self.refresh_s) if s.dynamics == "drift" else 0
+        cached = self._cache.states.get(phase)
+        if cached is not None:
+            return cached
+        state = self._sample_truth(phase * self.refresh_s, np.random.default_rng([s.seed, 999, phase]))
+        self._cache.states[phase] = state
+        return state
+
+    def _sample_truth(self, now: float, rng: np.random.Generator) -> ModelState:
+        s = self.s
         n = 40000
         live = min(s.live_rate * s.live_multiplier(now), 0.9)
         others = (1.0 - live) / (1.0 - s.live_rate)
-        rng = self._rng
 
         def lognormal(mean: float, cv: float) -> np.ndarray:
             s2 = math.log(1 + cv * cv)
@@ -299,5 +327,5 @@ class Oracle(BasePolicy):
     def calls(self, sim: Sim, now: float) -> int:
         if self._state is None or (now >= self._next and self.s.dynamics == "drift"):
             self._state = self._truth(now)
-            self._next = now + self.refresh_s
+            self._next = (math.floor(now / self.refresh_s) + 1) * self.refresh_s
         return decide(sim.snapshot(), self.params, now, self._state).calls_to_place

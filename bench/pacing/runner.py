@@ -24,7 +24,10 @@ from bench.pacing.sim import Draws, Sim
 
 BASELINES = ("progressive", "fixed_ratio", "vicidial_adapt_hard_limit", "vicidial_adapt_average",
              "vicidial_adapt_tapered", "issabel", "pi_abandon")
-ORACLE_INTENSITIES = (0.35, 0.7, 1.2, 2.0)
+# Seven settings (2^3 - 1): the bisection always costs exactly three runs; geometric steps of ~1.65x.
+ORACLE_INTENSITIES = (0.15, 0.25, 0.4, 0.7, 1.15, 1.9, 3.1)
+# Fifteen fixed-ratio levels from 1 to the scenario's top level: exactly four runs.
+FIXED_LEVELS = 15
 
 
 def _run(s: Scenario, policy: BasePolicy, draws: Draws) -> RunFigures:
@@ -32,10 +35,16 @@ def _run(s: Scenario, policy: BasePolicy, draws: Draws) -> RunFigures:
 
 
 def _best_feasible(
-    s: Scenario, draws: Draws, make: Callable[[float], BasePolicy], grid: list[float]
+    s: Scenario, draws: Draws, make: Callable[[float], BasePolicy], grid: list[float],
+    hopeless: bool = False,
 ) -> tuple[float, RunFigures]:
     """Hindsight search over an aggressiveness grid (abandons grow with it): bisect for the most
-    aggressive setting whose run meets the abandon goals; if none does, the gentlest setting."""
+    aggressive setting whose run meets the abandon goals; if none does, the gentlest setting.
+
+    The bounds start outside the grid (index -1 counts as feasible, len(grid) as infeasible), so a grid of
+    g settings costs about log2(g + 1) runs instead of two end-point runs plus the bisection. ``hopeless``:
+    one call per free operator already breaks the goals (AMD false positives alone over the cap), so no
+    more aggressive setting can meet them; only the gentlest setting is run."""
     cache: dict[int, RunFigures] = {}
 
     def at(i: int) -> RunFigures:
@@ -43,22 +52,20 @@ def _best_feasible(
             cache[i] = _run(s, make(grid[i]), draws)
         return cache[i]
 
-    lo, hi = 0, len(grid) - 1
-    if not at(lo).feasible:
-        return grid[lo], at(lo)
-    if at(hi).feasible:
-        best = hi
-    else:
-        while hi - lo > 1:
-            mid = (lo + hi) // 2
-            if at(mid).feasible:
-                lo = mid
-            else:
-                hi = mid
-        best = lo
+    lo, hi = -1, len(grid)
+    if hopeless and not at(0).feasible:
+        return grid[0], at(0)
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if at(mid).feasible:
+            lo = mid
+        else:
+            hi = mid
+    if lo < 0:
+        return grid[0], at(0)
     # Occupancy is not strictly monotone in the level; take the best feasible run we evaluated.
     feasible = [i for i, f in cache.items() if f.feasible]
-    best = max(feasible, key=lambda i: cache[i].occupancy_with_wrap) if feasible else best
+    best = max(feasible, key=lambda i: cache[i].occupancy_with_wrap)
     return grid[best], cache[best]
 
 
@@ -72,8 +79,9 @@ def evaluate(s: Scenario) -> list[dict[str, Any]]:
     results: dict[str, RunFigures] = {}
     extra: dict[str, str] = {}
     results["progressive"] = _run(s, Progressive(), draws)
-    levels = [1.0 * (top ** (i / 15)) for i in range(16)]
-    level, results["fixed_ratio"] = _best_feasible(s, draws, FixedRatio, levels)
+    levels = [top ** (i / (FIXED_LEVELS - 1)) for i in range(FIXED_LEVELS)]
+    hopeless = not results["progressive"].feasible
+    level, results["fixed_ratio"] = _best_feasible(s, draws, FixedRatio, levels, hopeless)
     extra["fixed_ratio"] = f"level={level:.2f}"
     for variant in ("ADAPT_HARD_LIMIT", "ADAPT_AVERAGE", "ADAPT_TAPERED"):
         # VICIdial's default adaptive maximum level is 3.0.
@@ -83,7 +91,7 @@ def evaluate(s: Scenario) -> list[dict[str, Any]]:
     results["pi_abandon"] = _run(s, PIAbandon(max_level=top), draws)
     results["predictive"] = _run(s, Predictive(s), draws)
     grid = list(ORACLE_INTENSITIES)
-    inten, results["reference"] = _best_feasible(s, draws, lambda x: Oracle(s, x), grid)
+    inten, results["reference"] = _best_feasible(s, draws, lambda x: Oracle(s, x), grid, hopeless)
     extra["reference"] = f"intensity={inten:.2f}"
 
     prog = results["progressive"].occupancy_with_wrap

@@ -10,11 +10,10 @@ from __future__ import annotations
 import heapq
 import math
 from collections import deque
-from dataclasses import dataclass, field
 from typing import Protocol
 
-import numpy as np
-
+from bench.pacing.draws import BUSY, INVALID, LIVE, MACHINE, NOANSWER, Draws
+from bench.pacing.result import Result, _Window
 from bench.pacing.scenario import BUSY_SHARE, INVALID_SHARE, MACHINE_SHARE, Scenario
 from fs_app.pacing.types import AbandonCounts, PacingSnapshot
 
@@ -23,53 +22,11 @@ MACHINE_WRAP_S = 2.0
 # Policies are consulted at the next whole second after any event, and at least this often without one
 # (operators approach the end of their calls even when nothing happens).
 MAX_IDLE_DECISION_S = 5.0
-_CHUNK = 4096
 
 # Event kinds.
 _TICK, _RESOLVE, _PATIENCE, _TALK_END, _WRAP_END, _STAFF = range(6)
-# Dial outcomes.
-LIVE, MACHINE, BUSY, NOANSWER, INVALID = range(5)
 # Operator states.
 _OFF, _READY, _TALK, _WRAP = range(4)
-
-
-class Draws:
-    """Per-dial random numbers in chunks; chunk c of a scenario is seeded by (seed, c)."""
-
-    names = ("u", "ring_live", "ring_machine", "busy", "invalid", "noans", "amd_u", "amd_live",
-             "amd_machine", "patience", "talk", "wrap", "mtalk")
-
-    def __init__(self, s: Scenario) -> None:
-        self.s = s
-        self.cols: dict[str, list[float]] = {k: [] for k in self.names}
-
-    @staticmethod
-    def _lognormal(rng: np.random.Generator, mean: float, cv: float, n: int) -> np.ndarray:
-        s2 = math.log(1 + cv * cv)
-        return rng.lognormal(math.log(mean) - s2 / 2, math.sqrt(s2), n)
-
-    def ensure(self, k: int) -> None:
-        while k >= len(self.cols["u"]):
-            c = len(self.cols["u"]) // _CHUNK
-            rng = np.random.default_rng([self.s.seed, c])
-            s, n = self.s, _CHUNK
-            new = {
-                "u": rng.random(n),
-                "ring_live": self._lognormal(rng, s.live_ring_mean_s, 0.6, n),
-                "ring_machine": self._lognormal(rng, s.machine_ring_mean_s, 0.6, n),
-                "busy": rng.uniform(2.0, 6.0, n),
-                "invalid": rng.uniform(1.0, 4.0, n),
-                "noans": rng.uniform(15.0, s.ring_timeout_s, n),
-                "amd_u": rng.random(n),
-                "amd_live": self._lognormal(rng, s.amd_live_delay_s, 0.4, n),
-                "amd_machine": self._lognormal(rng, s.amd_machine_delay_s, 0.4, n),
-                "patience": self._lognormal(rng, s.patience_mean_s, 0.8, n),
-                "talk": self._lognormal(rng, s.talk_mean_s, s.talk_cv, n),
-                "wrap": self._lognormal(rng, s.wrap_mean_s, s.wrap_cv, n),
-                "mtalk": self._lognormal(rng, s.machine_handle_s, 0.5, n),
-            }
-            for key, arr in new.items():
-                self.cols[key].extend(arr.tolist())
 
 
 class Policy(Protocol):
@@ -88,39 +45,6 @@ class Policy(Protocol):
     def on_wrap(self, duration_s: float, now: float) -> None: ...
 
 
-@dataclass
-class Result:
-    dials: int = 0
-    human_answers: int = 0
-    logged_in_s: float = 0.0
-    human_talk_s: float = 0.0
-    human_wrap_s: float = 0.0
-    machine_handle_s: float = 0.0
-    # Per human answer: ready time, connect time (None: never), AMD false positive.
-    answered_at: list[float] = field(default_factory=list)
-    connected_at: list[float | None] = field(default_factory=list)
-    # Operator idle periods between calls (ready until the next connect).
-    idle_periods: list[float] = field(default_factory=list)
-    max_active_calls: int = 0
-
-
-class _Window:
-    """Running count of events in the last ``width`` seconds."""
-
-    def __init__(self, width: float) -> None:
-        self.width = width
-        self.times: deque[float] = deque()
-
-    def add(self, t: float) -> None:
-        self.times.append(t)
-
-    def count(self, now: float) -> int:
-        lo = now - self.width
-        while self.times and self.times[0] < lo:
-            self.times.popleft()
-        return len(self.times)
-
-
 class Sim:
     def __init__(self, scenario: Scenario, policy: Policy, draws: Draws | None = None,
                  grace_s: float = 2.0) -> None:
@@ -134,6 +58,7 @@ class Sim:
         self._seq = 0
         n = scenario.operators
         self.op_state = [_OFF] * n
+        self._op_ids = [str(i) for i in range(n)]
         self.op_since = [0.0] * n
         self.op_leaving = [False] * n
         self.op_call = [-1] * n
@@ -183,7 +108,7 @@ class Sim:
         now = self.now
         lv = self.op_leaving
         return PacingSnapshot(
-            ready_operator_ids=tuple(str(i) for i in self.ready_q),
+            ready_operator_ids=tuple([self._op_ids[i] for i in self.ready_q]),
             talk_elapsed_s=tuple(now - t for i, t in self.talking.items() if not lv[i]),
             wrap_elapsed_s=tuple(now - t for i, t in self.wrapping.items() if not lv[i]),
             not_ready=self.leaving_count,
@@ -261,8 +186,17 @@ class Sim:
         s, now = self.s, self.now
         k = self.next_dial
         self.next_dial += 1
-        self.draws.ensure(k)
-        c = self.draws.cols
+        draws = self.draws
+        if k >= draws.size:
+            draws.ensure(k)
+        self.res.dials += 1
+        self.ringing[k] = now
+        if draws.stationary:
+            outcome = draws.outcome[k]
+            self._call_info[k] = (outcome, draws.to_op[k], now)
+            self._push(now + draws.delay[k], _RESOLVE, k)
+            return
+        c = draws.cols
         live = min(s.live_rate * s.live_multiplier(now), 0.9)
         others = (1.0 - live) / (1.0 - s.live_rate) if s.live_rate < 1 else 0.0
         u = c["u"][k]
@@ -294,8 +228,6 @@ class Sim:
             outcome, to_op, delay = INVALID, False, c["invalid"][k]
         else:
             outcome, to_op, delay = NOANSWER, False, c["noans"][k]
-        self.res.dials += 1
-        self.ringing[k] = now
         self._call_info[k] = (outcome, to_op, now)
         self._push(now + delay, _RESOLVE, k)
 

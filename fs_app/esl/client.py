@@ -96,6 +96,7 @@ class EslClient:
         connect_timeout: float = 5.0,
         command_timeout: float = 10.0,
         rng: random.Random | None = None,
+        queue_events: bool = True,
     ) -> None:
         self.host, self.port, self._password = host, port, password
         self._events: list[str] = list(events)
@@ -112,9 +113,13 @@ class EslClient:
         self._connected = asyncio.Event()
         self._closing = False
         self._supervisor: asyncio.Task[None] | None = None
+        self._hooks_task: asyncio.Task[None] | None = None
         self._parser = FrameParser()
         self._leftover: deque[Frame] = deque()  # frames read together with the handshake
         self.reconnects = 0  # how many times a lost connection was re-established
+        # False for consumers that only use event handlers (the engine): nothing would ever drain
+        # the queue, and at 100 calls a second it would grow without bound.
+        self._queue_events = queue_events
 
     # -- lifecycle -------------------------------------------------------------------------
     @property
@@ -296,11 +301,16 @@ class EslClient:
                     self._queue.put_nowait(None)  # close() sends its own end marker
                 return
             reader = await self._reconnect_with_backoff()
-            for hook in list(self._reconnect_hooks):
-                try:
-                    await hook()
-                except Exception:
-                    log.exception("on_reconnect hook failed")
+            # The hooks run beside the read loop, not before it: a hook that sends a command
+            # (``show channels as json``) needs the reader to deliver the reply.
+            self._hooks_task = asyncio.get_running_loop().create_task(self._run_reconnect_hooks())
+
+    async def _run_reconnect_hooks(self) -> None:
+        for hook in list(self._reconnect_hooks):
+            try:
+                await hook()
+            except Exception:
+                log.exception("on_reconnect hook failed")
 
     async def _reconnect_with_backoff(self) -> asyncio.StreamReader:
         attempt = 0
@@ -365,7 +375,8 @@ class EslClient:
                     handler(event)
                 except Exception:
                     log.exception("event handler failed")
-            self._queue.put_nowait(event)
+            if self._queue_events:
+                self._queue.put_nowait(event)
             return
         if ctype == "text/disconnect-notice":
             log.warning("switch sent disconnect-notice: %s", frame.body[:200])

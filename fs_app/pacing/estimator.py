@@ -59,9 +59,19 @@ class ResolutionModel:
         half_life_s: float = 1800.0,
         prior_dials: float = 20.0,
         prior_answer_s: float = 10.0,
+        half_life_obs: float | None = None,
+        min_half_life_s: float = 300.0,
     ) -> None:
         self.max_age_s = max_age_s
         self._fade = _Fading(half_life_s)
+        # Memory measured in dials rather than seconds when ``half_life_obs`` is set: the time half-life
+        # becomes half_life_obs / dial rate, clamped to [min_half_life_s, half_life_s]. A fixed half-life
+        # in seconds is either too slow for a fast campaign or too noisy for a slow one.
+        self._max_half_life_s = half_life_s
+        self._min_half_life_s = min(min_half_life_s, half_life_s)
+        self._half_life_obs = half_life_obs
+        self._batch_n = 0
+        self._batch_t: float | None = None
         self._op = np.zeros(max_age_s + 1)
         self._all = np.zeros(max_age_s + 1)
         self._connects = 0.0
@@ -103,14 +113,36 @@ class ResolutionModel:
         """Operator-bound resolutions actually observed (not counting the prior)."""
         return self._answers_seen
 
+    def _rescale(self, now: float) -> None:
+        k = self._fade.rebase(now)
+        self._op /= k
+        self._all /= k
+        self._connects /= k
+        self._total /= k
+
+    def _adapt_half_life(self, now: float) -> None:
+        """Every 256 dials, set the time half-life from the measured dial rate (exact: the stored sums are
+        rebased to ``now`` first, so past weights keep the half-life they were made with)."""
+        if self._half_life_obs is None:
+            return
+        if self._batch_t is None:
+            self._batch_t = now
+        self._batch_n += 1
+        if self._batch_n < 256:
+            return
+        span = now - self._batch_t
+        rate = self._batch_n / span if span > 0 else math.inf
+        self._batch_n, self._batch_t = 0, now
+        target = min(max(self._half_life_obs / rate, self._min_half_life_s), self._max_half_life_s)
+        if abs(target - self._fade.half_life_s) > 0.1 * self._fade.half_life_s:
+            self._rescale(now)
+            self._fade.half_life_s = target
+
     def observe(self, age_s: float, to_operator: bool, now: float) -> None:
+        self._adapt_half_life(now)
         w = self._fade.weight(now)
         if w > _RESCALE_AT:
-            k = self._fade.rebase(now)
-            self._op /= k
-            self._all /= k
-            self._connects /= k
-            self._total /= k
+            self._rescale(now)
             w = 1.0
         b = min(int(age_s), self.max_age_s)
         self._all[b] += w

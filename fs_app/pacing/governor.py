@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
+
+from scipy.special import bdtrc, ndtr
 
 from fs_app.pacing.types import AbandonCounts
 
@@ -19,11 +22,36 @@ _MAX_HEADROOM = 1.5
 _WINDOW_Z = 1.8
 
 
+# Above this many live answers per window the normal approximation is within a hair of the exact tail.
+_EXACT_BELOW = 2000.0
+# The tail probability the normal bound above stands for (one-sided z = 1.8).
+_WINDOW_TAIL = float(ndtr(-_WINDOW_Z))
+
+
+@lru_cache(maxsize=4096)
+def _exact_mean(cap: float, live: int) -> float:
+    """Largest mean abandon rate m such that a window of ``live`` answers (binomial) holds more than
+    ``cap * live`` abandons with probability at most the tail: small windows are granular (one abandon in
+    90 answers is 1.1 %), which the normal approximation misses."""
+    allowed = math.floor(cap * live + 1e-9)
+    lo, hi = 0.0, cap
+    for _ in range(40):
+        mid = (lo + hi) / 2.0
+        if bdtrc(allowed, live, mid) <= _WINDOW_TAIL:
+            lo = mid
+        else:
+            hi = mid
+    return lo
+
+
 def abandon_target(cap: float, margin: float, expected_live_per_window: float) -> float:
     """The mean abandon rate to aim at so that a window holding ``expected_live_per_window`` live answers
-    stays under ``cap`` about 95 % of the time: the largest m with m + z*sqrt(m/L) <= cap (binomial
-    noise), and never closer to the cap than ``margin``. Small teams get a lower target."""
+    stays under ``cap`` about 95 % of the time, and never closer to the cap than ``margin``. Small teams get
+    a lower target: exact binomial tail below ``_EXACT_BELOW`` answers, else the largest m with
+    m + z*sqrt(m/L) <= cap (normal approximation)."""
     n = max(expected_live_per_window, 1.0)
+    if n < _EXACT_BELOW:
+        return max(min(_exact_mean(round(cap, 6), max(round(n), 1)), cap - margin), 0.0)
     b = _WINDOW_Z / math.sqrt(n)
     x = (-b + math.sqrt(b * b + 4.0 * cap)) / 2.0
     return max(min(x * x, cap - margin), 0.0)

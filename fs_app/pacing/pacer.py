@@ -38,6 +38,9 @@ class ModelState:
     cruise_gain: float = 1.0
     cruise_paused: bool = False
     horizon_s: int = 60
+    # False while the estimates are still biased by the start (see ``Pacer.model_state``): predictive keeps
+    # the progressive warm-up ratio, whose observations seed the model.
+    warm: bool = True
 
 
 def _capacity(snapshot: PacingSnapshot, params: PacingParams) -> int:
@@ -135,7 +138,7 @@ def decide(
                               call_rate=rate)
 
     safe = min(_one_to_one(snapshot), capacity)
-    if model is None or model.answers_seen < params.warmup_answers:
+    if model is None or model.answers_seen < params.warmup_answers or not model.warm:
         rate = params.call_rate
         if governor.braking:
             return PacingDecision(safe, expected_wait_s=_simple_wait(snapshot, model),
@@ -185,6 +188,12 @@ class PacerConfig:
     prior_wrap_s: float = 20.0
     # Time constant of the live-answer rate used by the governor's look-ahead.
     rate_memory_s: float = 900.0
+    # Talk and wrap-up completions to observe before leaving the warm-up (the priors are generic guesses).
+    warmup_handles: int = 20
+    # Resolution half-life in dials: big fast teams forget by the minute and follow drifting answer rates,
+    # small teams keep up to ``resolution_half_life_s`` (see ``ResolutionModel``).
+    resolution_half_life_dials: float = 2000.0
+    resolution_min_half_life_s: float = 300.0
 
 
 class Pacer:
@@ -194,7 +203,9 @@ class Pacer:
         self.config = config or PacerConfig()
         self.params = params
         self.resolution = ResolutionModel(hit_rate=params.hit_rate, max_age_s=self.config.horizon_s,
-                                          half_life_s=self.config.resolution_half_life_s)
+                                          half_life_s=self.config.resolution_half_life_s,
+                                          half_life_obs=self.config.resolution_half_life_dials,
+                                          min_half_life_s=self.config.resolution_min_half_life_s)
         self.talk = DurationModel(prior_mean_s=self.config.prior_talk_s,
                                   half_life_s=self.config.duration_half_life_s,
                                   horizon_s=self.config.horizon_s)
@@ -204,6 +215,10 @@ class Pacer:
         self.cruise = CruiseControl()
         self._live_rate = 0.0
         self._rate_t: float | None = None
+        self._rate_start: float | None = None
+        self._first_dial: float | None = None
+        self._handles = 0
+        self._connects = 0
         self._last_reason = ""
 
     def _target_late(self, params: PacingParams, now: float) -> float:
@@ -212,14 +227,25 @@ class Pacer:
         return max(min(1.0 - params.service_level, target) - params.amd_false_positive_rate, 1e-3)
 
     def _current_rate(self, now: float) -> float:
-        if self._rate_t is None:
+        if self._rate_t is None or self._rate_start is None:
             return 0.0
-        return self._live_rate * math.exp(-max(now - self._rate_t, 0.0) / self.config.rate_memory_s)
+        tau = self.config.rate_memory_s
+        rate = self._live_rate * math.exp(-max(now - self._rate_t, 0.0) / tau)
+        # The average starts at zero: divide by the weight it has accumulated so far (as in bias-corrected
+        # moving averages), or the first quarter-hour would look like a tiny campaign and the governor's
+        # look-ahead and the abandon target would be sized for it.
+        # Not before a minute of answers, when one answer more or less would swing the estimate.
+        elapsed = now - self._rate_start
+        if elapsed < 60.0:
+            return rate
+        return rate / (1.0 - math.exp(-elapsed / tau))
 
     def observe_dial(self, age_s: float, to_operator: bool, now: float) -> None:
         """A dial resolved ``age_s`` after it was placed; ``to_operator``: it needs an operator (a person,
         or a machine AMD let through)."""
         self.resolution.observe(age_s, to_operator, now)
+        if self._first_dial is None:
+            self._first_dial = now - age_s
 
     def observe_live_answer(self, now: float) -> None:
         """A person answered (a call the abandon accounting counts as live); sizes the abandon target."""
@@ -229,6 +255,8 @@ class Pacer:
         """A customer offered to operators reached one after ``wait_s`` (None: hung up or dropped first).
         AMD false positives are not reported here; the governor sees them through the abandon counts."""
         late = wait_s is None or wait_s > self.params.connect_grace_s
+        if wait_s is not None:
+            self._connects += 1
         self.cruise.observe(late, self._target_late(self.params, now))
 
     def observe_talk(self, duration_s: float, now: float) -> None:
@@ -236,10 +264,23 @@ class Pacer:
 
     def observe_wrap(self, duration_s: float, now: float) -> None:
         self.wrap.observe(duration_s, now)
+        self._handles += 1
+
+    def _warm(self, now: float) -> bool:
+        """The estimates stand on their own: operators have finished calls (talk and wrap-up are no longer
+        the priors) and at least three times as many as are still in progress -- the first calls to end are
+        the short ones (machines, hang-ups), so a young talk estimate is far too short and would overdial --
+        and the first dials are older than the horizon, so slow outcomes (no answer after the ring timeout)
+        have been seen and the answer-time table is not skewed towards fast ones."""
+        ongoing = max(self._connects - self._handles, 0)
+        if self._first_dial is None or self._handles < max(self.config.warmup_handles, 3 * ongoing):
+            return False
+        return now - self._first_dial >= self.config.horizon_s
 
     def _bump_rate(self, now: float) -> None:
         if self._rate_t is None:
             self._rate_t = now
+            self._rate_start = now
         dt = max(now - self._rate_t, 0.0)
         self._live_rate *= math.exp(-dt / self.config.rate_memory_s)
         self._live_rate += 1.0 / self.config.rate_memory_s
@@ -255,6 +296,7 @@ class Pacer:
             cruise_gain=self.cruise.gain,
             cruise_paused=self.cruise.paused,
             horizon_s=self.config.horizon_s,
+            warm=self._warm(now),
         )
 
     def decide(

@@ -80,6 +80,11 @@ class Actions:
             self._leave_apps(victim, a if victim is b else b)
             victim.state, victim.stuck_in_reset = "CS_RESET", True
             return
+        for leg in (a, b):
+            # A leg already bridged elsewhere (transfer, take-over) leaves that bridge first: its old
+            # partner re-parks (park_after_bridge) or hangs up, as FreeSWITCH does.
+            if leg.bridged and leg.other_leg not in (a.uuid, b.uuid):
+                self._unbridge(leg)
         self._leave_apps(a, b)
         self._leave_apps(b, a)
         a.state, b.state = "CS_SOFT_EXECUTE", "CS_SOFT_EXECUTE"

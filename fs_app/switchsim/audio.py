@@ -115,6 +115,17 @@ def load_library(folder: str | Path) -> dict[str, list[bytes]]:
     return library
 
 
+class _Sender(asyncio.DatagramProtocol):
+    """Stops a stream whose listener went away (ICMP port unreachable), instead of asyncio
+    logging a warning for every 20 ms datagram that follows."""
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport
+
+    def error_received(self, exc: Exception) -> None:
+        self.transport.close()
+
+
 class _Stream:
     __slots__ = ("pcm", "pos", "start_at", "transport")
 
@@ -161,7 +172,7 @@ class AudioHub:
         sock.setblocking(False)
         try:
             sock.connect(remote)
-            transport, _ = await self.core.loop.create_datagram_endpoint(asyncio.DatagramProtocol, sock=sock)
+            transport, _ = await self.core.loop.create_datagram_endpoint(_Sender, sock=sock)
         except OSError as exc:
             sock.close()
             log.warning("unicast to %s failed: %s", remote, exc)
@@ -192,6 +203,8 @@ class AudioHub:
                 stream.pos += FRAME_BYTES
                 if len(chunk) < FRAME_BYTES:  # after the clip: silence while the line is up
                     chunk = chunk + bytes(FRAME_BYTES - len(chunk))
+                if stream.transport.is_closing():
+                    break
                 try:
                     stream.transport.sendto(chunk)
                 except OSError:

@@ -77,7 +77,7 @@ def test_predictive_never_dials_without_an_operator_ready_or_about_to_be_free(
     # Operators who just started 15-minute calls: none is ready or about to be free within the horizon.
     snap = PacingSnapshot(talk_elapsed_s=tuple(talk), ringing_ages_s=tuple(ringing),
                           queued_waits_s=(1.0,) * queued)
-    pred = PacingParams(**{**{f: getattr(p, f) for f in PacingParams.__slots__},  # type: ignore[attr-defined]
+    pred = PacingParams(**{**{f: getattr(p, f) for f in PacingParams.__slots__},
                            "mode": DialMode.PREDICTIVE, "min_operators": 0})
     assert decide(snap, pred, 0.0, SLOW_MODEL).calls_to_place == 0
     assert decide(PacingSnapshot(ringing_ages_s=tuple(ringing)), pred, 0.0, MODEL).calls_to_place == 0
@@ -111,7 +111,7 @@ def test_governor_brings_the_rolling_rate_back_under_the_cap(live: int, burst: f
 @given(snapshots(), st.floats(0.05, 0.5))
 def test_predictive_brakes_to_one_to_one_over_the_cap(snap: PacingSnapshot, excess: float) -> None:
     # A day of answers at the model's rate (0.5/s) with an excess that 6 h of clean answers cannot repay.
-    burst = PacingSnapshot(**{**{f: getattr(snap, f) for f in PacingSnapshot.__slots__},  # type: ignore[attr-defined]
+    burst = PacingSnapshot(**{**{f: getattr(snap, f) for f in PacingSnapshot.__slots__},
                               "abandon_24h": AbandonCounts(live=40_000.0, abandoned=40_000.0 * excess)})
     d = decide(burst, PacingParams(min_operators=0), 0.0, MODEL)
     safe = max(burst.ready - len(burst.queued_waits_s) - len(burst.ringing_ages_s), 0)

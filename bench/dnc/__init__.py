@@ -1,0 +1,1 @@
+"""Benchmark of batched DNC lookups (issue #3)."""

@@ -1,0 +1,1 @@
+"""Benchmark of the contact import, time-zone assignment and export (issue #3)."""

@@ -1,0 +1,1 @@
+"""Operator workplace, supervisor console and dashboards (issue #7): the database side."""

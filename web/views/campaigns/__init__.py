@@ -1,0 +1,1 @@
+"""Campaign configuration pages: codes, scripts, operators, directories, templates, strategies."""

@@ -1,0 +1,1 @@
+"""Portal pages of running campaigns: campaigns, their lifecycle and status, callbacks."""
