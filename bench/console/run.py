@@ -61,7 +61,8 @@ async def _seed(pool: asyncpg.Pool, cfg: BenchConfig) -> list[int]:
     return op_ids
 
 
-async def _client(url: str, login: str, topics: list[str], arrivals: list[float], stop: asyncio.Event) -> None:
+async def _client(url: str, login: str, topics: list[str], arrivals: list[float], stop: asyncio.Event,
+                  subscribed: list[str]) -> None:
     async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
         page = await (await http.get(url + "/login")).text()
         csrf = _META.search(page)
@@ -73,6 +74,7 @@ async def _client(url: str, login: str, topics: list[str], arrivals: list[float]
             await ws.send_json({"subscribe": topics})
             reply = await ws.receive_json(timeout=10)
             assert reply["subscribed"], reply
+            subscribed.append(login)
             # No receive timeout: cancelling a pending receive can drop the frame arriving then.
             closer = asyncio.create_task(_close_on(stop, ws))
             async for msg in ws:
@@ -147,12 +149,18 @@ async def run(cfg: BenchConfig) -> dict[str, Any]:
                 async with pool.acquire() as conn:
                     users = await conn.fetch("SELECT id, user_id FROM operators ORDER BY id LIMIT $1",
                                              cfg.operator_clients)
+                subscribed: list[str] = []
                 clients = [asyncio.create_task(_client(url, "bench-sup", ["supervisor.events", "supervisor.campaigns"],
-                                                       arrivals, stop))]
+                                                       arrivals, stop, subscribed))]
                 for i, u in enumerate(users):
                     clients.append(asyncio.create_task(_client(url, f"bench-op{i}", [f"operator.{u['user_id']}"],
-                                                               op_arrivals, stop)))
-                await asyncio.sleep(2.0)  # sign-ins done, subscriptions live
+                                                               op_arrivals, stop, subscribed)))
+                # Sign-ins hash passwords on the server: load starts only once every socket listens.
+                for _ in range(600):
+                    if len(subscribed) == len(clients):
+                        break
+                    await asyncio.sleep(0.1)
+                await asyncio.sleep(0.5)
                 cpu0, t0, me0 = _cpu_s(server.pid), time.monotonic(), _cpu_s(os.getpid())
                 loader = asyncio.create_task(_load(redis_url, prefix, cfg, op_ids, stop_load))
                 await asyncio.sleep(cfg.seconds)
