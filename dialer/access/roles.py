@@ -169,49 +169,39 @@ async def get_role(conn: asyncpg.Connection, role_id: int) -> dict[str, Any]:
     return dict(row)
 
 
+_ROLE_COLUMNS = (
+    "name",
+    "description",
+    "pages",
+    "objects",
+    "org_access",
+    "org_ids",
+    "report_access",
+    "report_keys",
+    "field_rules",
+    "known_pages",
+    "known_objects",
+)
+
+
 async def save_role(conn: asyncpg.Connection, data: dict[str, Any], role_id: int | None = None) -> int:
     clean = validate_role(data)
-    all_pages = [p.key for p in catalog.pages()]
-    all_objects = [o.key for o in catalog.objects()]
+    clean["known_pages"] = [p.key for p in catalog.pages()]
+    clean["known_objects"] = [o.key for o in catalog.objects()]
+    values = [clean[c] for c in _ROLE_COLUMNS]
     try:
         if role_id is None:
+            placeholders = ", ".join(f"${i}" for i in range(1, len(values) + 1))
             new_id: int = await conn.fetchval(
-                """INSERT INTO roles (name, description, pages, objects, org_access, org_ids, report_access,
-                                      report_keys, field_rules, known_pages, known_objects)
-                   VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11) RETURNING id""",
-                clean["name"],
-                clean["description"],
-                clean["pages"],
-                clean["objects"],
-                clean["org_access"],
-                clean["org_ids"],
-                clean["report_access"],
-                clean["report_keys"],
-                clean["field_rules"],
-                all_pages,
-                all_objects,
+                f"INSERT INTO roles ({', '.join(_ROLE_COLUMNS)}) VALUES ({placeholders}) RETURNING id",
+                *values,
             )
             return new_id
         existing = await get_role(conn, role_id)
         if existing["preset"] == "administrator":
             raise InvalidInput({"__all__": "the Administrator preset cannot be changed"})
-        await conn.execute(
-            """UPDATE roles SET name=$2, description=$3, pages=$4, objects=$5, org_access=$6, org_ids=$7,
-                      report_access=$8, report_keys=$9, field_rules=$10, known_pages=$11, known_objects=$12
-               WHERE id=$1""",
-            role_id,
-            clean["name"],
-            clean["description"],
-            clean["pages"],
-            clean["objects"],
-            clean["org_access"],
-            clean["org_ids"],
-            clean["report_access"],
-            clean["report_keys"],
-            clean["field_rules"],
-            all_pages,
-            all_objects,
-        )
+        assignments = ", ".join(f"{c}=${i}" for i, c in enumerate(_ROLE_COLUMNS, start=2))
+        await conn.execute(f"UPDATE roles SET {assignments} WHERE id=$1", role_id, *values)
         return role_id
     except asyncpg.UniqueViolationError:
         raise InvalidInput({"name": "a role with this name exists"}) from None
