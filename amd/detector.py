@@ -9,7 +9,8 @@ import numpy as np
 
 from amd.audio import FRAME_S, FRAME_SAMPLES, Pcm
 from amd.classifier import Model, default_model
-from amd.fingerprint import Fingerprinter, FingerprintIndex, Hashes, MatchAccumulator, MatchRule, Times
+from amd.fingerprint import Fingerprinter, FingerprintIndex, Hashes, MatchRule, Times
+from amd.libmatch import LibraryMatcher, VerifyRule
 from amd.library import SampleLibrary
 from amd.timing import TimingTracker
 from amd.tones import ToneDetector, ToneEvent, ToneKind
@@ -31,10 +32,15 @@ class DetectorConfig:
     """The classifier may call MACHINE only after this much time since speech onset."""
     """...but a greeting is heard for at least this long from its onset: a long human answer
     ("Company X, Anna speaking") and a voicemail differ only in whether the talking goes on."""
+    max_greeting_s: float = 2.8
+    """At the deadline a still-talking line is called MACHINE only once the current utterance is
+    longer than a person's one-breath greeting («Компания Ромашка, Анна, слушаю вас» runs ~2.5 s):
+    till then the pause a person leaves for the caller may still come."""
     fingerprint_every_frames: int = 5
     classify_every_frames: int = 5
     vad_aggressiveness: int = 2
     match_rule: MatchRule = field(default_factory=MatchRule)
+    verify_rule: VerifyRule = field(default_factory=VerifyRule)
 
 
 class Detector:
@@ -54,8 +60,13 @@ class Detector:
         self._vad = Vad(self.config.vad_aggressiveness)
         self._timing = TimingTracker()
         self._fp = Fingerprinter()
-        self._acc: MatchAccumulator | None = None
+        # The call's spectrum is kept from answer on, even while the library is empty: a reload
+        # mid-call re-votes with all hashes so far and must find the audio they came from.
+        self._acc: LibraryMatcher | None = None
         self._acc_index: FingerprintIndex | None = None
+        if library is not None:
+            self._acc_index = library.index
+            self._acc = LibraryMatcher(self._acc_index, self.config.match_rule, self.config.verify_rule)
         self._frames = 0
         self._answered_frames = 0
         self._answer_at = answered_at_s
@@ -91,6 +102,8 @@ class Detector:
         tonal = self._tones.in_tone
         self._timing.update(not tonal and self._vad.is_speech(frame, dbfs), dbfs)
         self._fp.push(frame)
+        if self._acc is not None:
+            self._acc.push(frame)
         n = self._answered_frames
         if n % self.config.fingerprint_every_frames == 0 and (v := self._match(final=False)) is not None:
             return self._decide(v)
@@ -143,16 +156,18 @@ class Detector:
         if index is not self._acc_index:
             # The library was reloaded: vote afresh against the new index with all hashes so far.
             self._acc_index = index
-            self._acc = MatchAccumulator(index, self.config.match_rule) if len(index) else None
+            if self._acc is not None:
+                self._acc.reset(index, self.config.match_rule)
             hashes, times = np.concatenate(self._hist_h), np.concatenate(self._hist_t)
-        if self._acc is None:
+        if self._acc is None or len(index) == 0:
             return None
         m = self._acc.add(hashes, times)
         if m is None:
             return None
         self._library.record_match(m.sample_id)
-        return Verdict(VerdictKind.ROBOT, f"matches library sample {m.sample_id}: {m.votes} landmarks over "
-                       f"{m.coverage_s:.1f} s", self.t, sample_id=m.sample_id, confidence=min(0.99, 0.5 + m.score))
+        return Verdict(VerdictKind.ROBOT, f"matches library sample {m.sample_id}: {m.votes} landmarks, "
+                       f"spectra agree over {m.coverage_s:.1f} s (r={m.score:.2f})", self.t,
+                       sample_id=m.sample_id, confidence=min(0.99, 0.5 + m.score))
 
     def _classify(self, final: bool) -> Verdict | None:
         f = self._timing.features()
@@ -175,7 +190,8 @@ class Detector:
         if final or elapsed >= cfg.hard_limit_s:
             return Verdict(VerdictKind.NOTSURE, why, self.t, confidence=round(1 - p, 3))
         if elapsed >= max(cfg.max_decision_s, f.initial_silence_s + cfg.min_listen_s):
-            if p >= th.deadline_machine and f.current_silence_s < th.human_min_silence_s:
+            if (p >= th.deadline_machine and f.current_silence_s < th.human_min_silence_s
+                    and f.utterance_s >= cfg.max_greeting_s):
                 return Verdict(VerdictKind.MACHINE, why, self.t, confidence=round(p, 3))
             if f.current_silence_s >= th.human_min_silence_s:
                 return Verdict(VerdictKind.NOTSURE, why, self.t, confidence=round(1 - p, 3))

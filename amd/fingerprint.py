@@ -16,6 +16,7 @@ from numpy.typing import NDArray
 from scipy.ndimage import maximum_filter
 
 from amd.audio import RATE, Pcm
+from amd.verify import SampleSpectrum
 
 log = logging.getLogger("dialer.amd.fingerprint")
 
@@ -155,9 +156,13 @@ class Match:
 class FingerprintIndex:
     """Immutable hash index over a set of samples; safe to share between threads."""
 
-    def __init__(self, entries: dict[str, tuple[Hashes, Times, float]]) -> None:
+    def __init__(self, entries: dict[str, tuple[Hashes, Times, float]],
+                 spectra: dict[str, SampleSpectrum] | None = None) -> None:
         ids = sorted(entries)
         self.sample_ids: tuple[str, ...] = tuple(ids)
+        # For the exact-recording check (amd.verify); an index without them matches on hashes alone.
+        self.spectra: tuple[SampleSpectrum, ...] | None = (
+            tuple(spectra[s] for s in ids) if spectra is not None and all(s in spectra for s in ids) else None)
         self.durations = np.array([entries[s][2] for s in ids], dtype=np.float64)
         hs = [entries[s][0] for s in ids]
         ts = [entries[s][1] for s in ids]
@@ -209,6 +214,7 @@ class MatchAccumulator:
         self.rule = rule or MatchRule()
         self._votes: dict[tuple[int, int], list[int]] = {}
         self._query_times: list[NDArray[np.int32]] = []
+        self._recent: set[tuple[int, int]] = set()
 
     def add(self, hashes: Hashes, times: Times) -> Match | None:
         if len(hashes) == 0:
@@ -222,7 +228,24 @@ class MatchAccumulator:
             key = (o, (qt - rt) // OFFSET_BIN)
             self._votes.setdefault(key, []).append(rt)
             touched.add(key)
+        self._recent |= touched
         return self._best(touched)
+
+    def candidates(self, limit: int, min_votes: int = 1) -> list[tuple[int, int, int]]:
+        """(sample index, offset in columns, votes) of the offsets that gained votes since the last call.
+
+        Far fewer votes than `_best` needs: these are only proposals for the exact-recording
+        check, which makes the decision. Offsets the rule calls impossible are left out here too.
+        """
+        touched, self._recent = self._recent, set()
+        pooled: dict[tuple[int, int], int] = {}
+        for o, b in touched:
+            for key in ((o, b), (o, b - 1)):
+                if key not in pooled and key[1] * OFFSET_BIN * COL_S >= self.rule.min_offset_s:
+                    pooled[key] = len(self._votes.get(key, ())) + len(self._votes.get((key[0], key[1] + 1), ()))
+        ranked = sorted(((v, o, b) for (o, b), v in pooled.items() if v >= min_votes), reverse=True)[:limit]
+        # The pooled pair spans two bins; its centre is the best single offset guess.
+        return [(o, b * OFFSET_BIN + OFFSET_BIN, v) for v, o, b in ranked]
 
     def _best(self, touched: set[tuple[int, int]]) -> Match | None:
         best: Match | None = None

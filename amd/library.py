@@ -20,6 +20,7 @@ import numpy as np
 
 from amd.audio import RATE, AudioError, Pcm, read_audio
 from amd.fingerprint import FingerprintIndex, Hashes, MatchAccumulator, MatchRule, Times, fingerprint
+from amd.verify import SampleSpectrum
 
 log = logging.getLogger("dialer.amd.library")
 
@@ -75,6 +76,7 @@ class SampleLibrary:
         self._lock = threading.RLock()
         self._samples: dict[str, Sample] = {}
         self._prints: dict[str, tuple[Hashes, Times]] = {}
+        self._spectra: dict[str, SampleSpectrum] = {}
         self._stats: dict[str, SampleStats] = {}
         self._on_match = on_match
         self._index = FingerprintIndex({})
@@ -90,8 +92,8 @@ class SampleLibrary:
         verified = {sid: (*self._prints[sid], s.duration_s) for sid, s in self._samples.items()
                     if s.status is SampleStatus.VERIFIED}
         everything = {sid: (*self._prints[sid], s.duration_s) for sid, s in self._samples.items()}
-        self._index = FingerprintIndex(verified)
-        self._all_index = FingerprintIndex(everything)
+        self._index = FingerprintIndex(verified, self._spectra)
+        self._all_index = FingerprintIndex(everything, self._spectra)
         self.generation += 1
 
     def find_duplicate(self, pcm: Pcm) -> tuple[str, str] | None:
@@ -126,9 +128,11 @@ class SampleLibrary:
         sample = Sample(sample_id, status, round(len(pcm) / RATE, 3), pcm_sha256(pcm), name or sample_id, source,
                         time.time())
         hashes, times = fingerprint(pcm)
+        spectrum = SampleSpectrum.of(pcm)
         with self._lock:
             self._samples[sample_id] = sample
             self._prints[sample_id] = (hashes, times)
+            self._spectra[sample_id] = spectrum
             self._stats.setdefault(sample_id, SampleStats())
             self._rebuild()
         log.info("sample %s added (%s, %.1f s, %d landmarks)", sample_id, status, sample.duration_s, len(hashes))
@@ -145,6 +149,7 @@ class SampleLibrary:
         with self._lock:
             self._samples.pop(sample_id, None)
             self._prints.pop(sample_id, None)
+            self._spectra.pop(sample_id, None)
             self._stats.pop(sample_id, None)
             self._rebuild()
 
@@ -172,9 +177,11 @@ class SampleLibrary:
         records = list(records)
         # Fingerprinting happens outside the lock so detectors keep matching during a reload.
         prints = {r.sample.sample_id: fingerprint(r.pcm) for r in records}
+        spectra = {r.sample.sample_id: SampleSpectrum.of(r.pcm) for r in records}
         with self._lock:
             self._samples = {r.sample.sample_id: r.sample for r in records}
             self._prints = prints
+            self._spectra = spectra
             self._stats = dict(stats) if stats is not None else {
                 sid: self._stats.get(sid, SampleStats()) for sid in self._samples}
             self._rebuild()
