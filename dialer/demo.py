@@ -1,4 +1,8 @@
-"""``dialer demo``: embedded stores, sample data and the portal, ready to click through."""
+"""``dialer demo``: embedded stores, sample data and the portal, ready to click through.
+
+The sample campaign lives in the database (dialer.demo_data) and is dialed like any other
+through dialer.engine_wiring; robot operators (dialer.demo_robots) take its calls.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +12,10 @@ from pathlib import Path
 
 import asyncpg
 
+from dialer.demo_data import ensure_demo_data
+from dialer.demo_robots import robots_starter
 from dialer.passwords import generate_password, verify_password
-from dialer.runtime import Stores, run_service
+from dialer.runtime import ENGINE_PREPARE, Stores, run_service
 from dialer.settings import Settings
 from dialer.users import create_user
 
@@ -56,11 +62,27 @@ async def ensure_admin(conn: asyncpg.Connection, settings: Settings) -> tuple[st
     return ADMIN_LOGIN, None
 
 
-async def run_demo(settings: Settings) -> None:
-    if settings.switch == "simulated":
-        from fs_app.engine.demo import wire_demo
+def _demo_population() -> object:
+    from fs_app.switchsim import Population
+    from fs_app.switchsim.population import Distribution
 
-        wire_demo()  # an in-memory sample campaign and robot operators on the simulated switch
+    # Shorter conversations than the default population so the console changes while one watches.
+    return Population(talk=Distribution(20.0, 0.5, 5.0, 120.0), ring=Distribution(4.0, 0.5, 0.5, 20.0))
+
+
+async def run_demo(settings: Settings) -> None:
+    from fs_app.engine.service import WIRING
+
+    simulated = settings.switch == "simulated"
+    if simulated:
+        WIRING.population = _demo_population()
+
+    async def sample_data(stores: Stores) -> None:
+        # Before the engine's wiring reads the running campaigns, so the sample one is among them.
+        async with stores.pool.acquire() as conn:
+            data = await ensure_demo_data(conn)
+        if simulated:
+            WIRING.on_started = robots_starter(stores.pool, data.operator_ids)
 
     async def ready(stores: Stores) -> None:
         async with stores.pool.acquire() as conn:
@@ -79,4 +101,8 @@ async def run_demo(settings: Settings) -> None:
         )
         print(banner, flush=True)
 
-    await run_service(settings, "all", allow_embedded=True, on_ready=ready)
+    ENGINE_PREPARE.insert(0, sample_data)
+    try:
+        await run_service(settings, "all", allow_embedded=True, on_ready=ready)
+    finally:
+        ENGINE_PREPARE.remove(sample_data)

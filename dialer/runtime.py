@@ -27,6 +27,9 @@ Role = Literal["all", "web", "engine"]
 # A background service gets the stores and runs until cancelled (the call engine, schedulers).
 BackgroundService = Callable[["Stores"], Coroutine[Any, Any, None]]
 ENGINE_SERVICES: list[tuple[str, BackgroundService]] = []
+# Steps awaited in order before the engine services start: the engine reads its wiring
+# (fs_app.engine.service.WIRING) once, at start, so whatever sets it must have finished.
+ENGINE_PREPARE: list[Callable[[Stores], Awaitable[object]]] = []
 
 
 class StartupError(Exception):
@@ -105,6 +108,8 @@ async def run_service(
             stack.push_async_callback(runner.cleanup)
             log.info("portal on %s", settings.portal_url())
         if role in ("all", "engine"):
+            for step in ENGINE_PREPARE:
+                await step(stores)
             for name, service in ENGINE_SERVICES:
                 tasks.append(asyncio.create_task(service(stores), name=name))
         if on_ready is not None:
@@ -118,6 +123,11 @@ async def run_service(
             for t in tasks:
                 t.cancel()
 
+
+# What the engine dials: the running campaigns of the database (set before it starts).
+from dialer.engine_wiring import wire_engine  # noqa: E402
+
+ENGINE_PREPARE.append(wire_engine)
 
 # The call engine (issue #5); other services (schedulers) append themselves the same way.
 from fs_app.engine.service import run_engine  # noqa: E402 (needs Stores defined above)

@@ -1638,3 +1638,30 @@ PORTAL += [
         _DB,
     ),
 ]
+
+
+# --- IVR scripts' API (R5.11): what fs_app/ivr/ reads and stores with its token ---------------------
+from web.api import ivr as ivr_api  # noqa: E402
+from web.api.schemas_ivr import SurveyIn  # noqa: E402
+
+API += [
+    Route(
+        "GET",
+        "/ivr/contacts/{id}",
+        ivr_api.contact_attrs,
+        "api.ivr.contact",
+        obj("ivr"),
+        "A contact's attributes for an IVR script, after the token user's field policy",
+        tag="ivr",
+    ),
+    Route(
+        "POST",
+        "/ivr/calls/{call_id}/survey",
+        ivr_api.survey,
+        "api.ivr.survey",
+        obj("ivr", "write"),
+        "Store a call's quality survey score (1-5); a repeated post replaces it",
+        SurveyIn,
+        "ivr",
+    ),
+]

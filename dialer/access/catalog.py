@@ -190,3 +190,7 @@ register_page("supervisor.console", "supervisor", "Supervisor console", "/superv
 register_page("supervisor.dashboards", "supervisor", "Dashboards", "/supervisor/dashboards", ("supervisor",))
 register_object("supervision", "Operator and call control", full=("supervisor",))
 register_object("dashboards", "Dashboards", full=("supervisor",))
+
+# --- IVR scripts' API (R5.11): contact attributes read aloud, survey scores -----------------------
+# Granted to the technical user whose token the switch's IVR scripts carry; no preset gets it.
+register_object("ivr", "IVR script access")

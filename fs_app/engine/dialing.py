@@ -11,7 +11,7 @@ from fs_app.calls.operator_states import OperatorEvent, OperatorState
 from fs_app.engine.backoff import connector_view
 from fs_app.engine.commands import Command, Dial, FetchTargets, Publish, SetLive
 from fs_app.engine.lifecycle import call_changed, operator_changed, record
-from fs_app.engine.ports import DialTarget
+from fs_app.engine.ports import Connector, DialTarget
 from fs_app.engine.state import Call, CampaignRun, ConnectorState, EngineState, OperatorSlot
 from fs_app.esl.commands import customer_originate
 from fs_app.pacing import CallState as PaceCall
@@ -126,12 +126,21 @@ def deliver(st: EngineState, campaign_id: int, targets: Sequence[DialTarget], fo
         operator_changed(slot, out)
 
 
-def _pick_connector(st: EngineState, run: CampaignRun, now: float) -> ConnectorState | None:
-    best: ConnectorState | None = None
+def _pick_connector(st: EngineState, run: CampaignRun, now: float) -> tuple[ConnectorState, Connector] | None:
+    """The shared state (capacity, rate) and the campaign's own view of the connector (its prefix).
+
+    ``fill_in_order``: the first connector in the campaign's order with room; otherwise the one
+    with the most rate tokens, which spreads calls over all of them.
+    """
+    best: tuple[ConnectorState, Connector] | None = None
     for c in run.config.connectors:
         conn = st.connectors.get(c.name)
-        if conn is not None and conn.available(now) > 0 and (best is None or conn.tokens > best.tokens):
-            best = conn
+        if conn is None or conn.available(now) <= 0:
+            continue
+        if run.config.fill_in_order:
+            return conn, c
+        if best is None or conn.tokens > best[0].tokens:
+            best = conn, c
     return best
 
 
@@ -139,15 +148,15 @@ def dial(st: EngineState, run: CampaignRun, targets: Sequence[DialTarget], now: 
          new_id: Callable[[], str], call: Call | None = None) -> None:
     cfg = run.config
     for i, target in enumerate(targets):
-        conn = _pick_connector(st, run, now)
-        if conn is None:
+        picked = _pick_connector(st, run, now)
+        if picked is None:
             # Dialled when a port frees; never dropped (an accepted preview keeps its call and operator).
             if call is not None and call.target is target:
                 run.pending_preview.append(call)
             else:
                 run.pending.extend(targets[i:])
             return
-        c = conn.connector
+        conn, c = picked
         caller_id = run.rng.choice(cfg.caller_ids)
         if call is None or call.target is not target:
             call = Call(new_id(), cfg.campaign_id, target, c.name, caller_id, now, since=now)

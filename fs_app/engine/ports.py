@@ -55,6 +55,7 @@ class CampaignConfig:
     caller_ids: tuple[str, ...] = ("74950000000",)
     connectors: tuple[Connector, ...] = (Connector("carrier", "carrier"),)
     max_ports: int | None = None
+    fill_in_order: bool = False  # True: the first connector with room (carrier priority); False: spread
     amd: bool = False
     greeting_sound: str = "ivr/ivr-please_hold.wav"  # played once to a customer queued for an operator
     wait_sound: str = "dialer/expected_wait.wav"  # "ожидаемое время соединения" before the minutes

@@ -46,6 +46,9 @@ class Wiring:
     sink: ResultSink | None = None
     campaigns: list[CampaignConfig] = field(default_factory=list)
     population: object | None = None  # fs_app.switchsim.Population for the simulated switch
+    # Start the AMD receiver even when no campaign of ``campaigns`` uses it: campaigns that
+    # start later (loaded from the database) may.
+    amd: bool = False
     on_started: Callable[[Engine], Awaitable[None]] | None = None
 
 
@@ -75,7 +78,7 @@ async def run_engine(stores: Stores) -> None:
         host, port, password = "127.0.0.1", switch.port, switch.config.password
     core = EngineCore()
     client = EslClient(host, port, password, queue_events=False)
-    amd = AmdSettings() if any(c.amd for c in wiring.campaigns) else None
+    amd = AmdSettings() if wiring.amd or any(c.amd for c in wiring.campaigns) else None
     driver = Driver(core, client, PgAttemptStore(stores.pool), wiring.source or MemoryContacts(),
                     wiring.sink or MemoryResults(), live=LiveWriter(stores.live), amd=amd)
     control = EngineControl(core, driver.run, time.time)
