@@ -1592,6 +1592,7 @@ API += [
 from web.views import dashboards as dash  # noqa: E402
 from web.views import supervisor as sup  # noqa: E402
 from web.views import workplace as wp  # noqa: E402
+from web.views import workplace_tools as wpt  # noqa: E402
 
 _WP = page("workplace")
 _SC, _SCW = page("supervisor.console"), page("supervisor.console", "supervision", "write")
@@ -1605,6 +1606,13 @@ PORTAL += [
     Route("POST", "/workplace/action", wp.action, "workplace.action", _WP),
     Route("POST", "/workplace/answers", wp.answers, "workplace.answers", _WP),
     Route("POST", "/workplace/wrapup", wp.wrapup, "workplace.wrapup", _WP),
+    Route("GET", "/workplace/options", wpt.options, "workplace.options", _WP),
+    Route("POST", "/workplace/sms", wpt.sms, "workplace.sms", _WP),
+    Route("POST", "/workplace/callback", wpt.callback, "workplace.callback", _WP),
+    Route("POST", "/workplace/dnc", wpt.add_dnc, "workplace.dnc", _WP),
+    Route("GET", "/workplace/history", wpt.history, "workplace.history", _WP),
+    Route("GET", "/workplace/links", wpt.links, "workplace.links", _WP),
+    Route("GET", "/workplace/customer", wpt.customer, "workplace.customer", _WP),
     Route("GET", "/supervisor/console", sup.console, "supervisor.console", _SC),
     Route("GET", "/supervisor/console/snapshot", sup.snapshot, "supervisor.console.snapshot", _SC),
     Route("POST", "/supervisor/console/campaign", sup.campaign_action, "supervisor.console.campaign", _SCC),
@@ -1638,7 +1646,6 @@ PORTAL += [
         _DB,
     ),
 ]
-
 
 # --- IVR scripts' API (R5.11): what fs_app/ivr/ reads and stores with its token ---------------------
 from web.api import ivr as ivr_api  # noqa: E402

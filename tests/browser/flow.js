@@ -66,6 +66,13 @@ async function main() {
     await op.dispatchEvent("#q-interest", "change");
     await shot(op, "operator-script");
 
+    // The callback form (R7.8) answers a missing time beside the field, during the call.
+    await op.click("#btn-tool-callback");
+    await op.waitForSelector("#callback-form:not([hidden])");
+    await op.click("#callback-form button.primary");
+    await op.waitForFunction(() => document.querySelector('#callback-form [data-error="due_at"]').textContent.length > 0);
+    await shot(op, "operator-callback-error");
+
     await op.click("#btn-end");
     await op.waitForSelector('#wp-state[data-state="wrap_up"]');
     await op.waitForSelector("#wrapup-form:not([hidden])");
@@ -80,6 +87,9 @@ async function main() {
     await op.click("#btn-wrapup");
     await op.waitForSelector('#wp-state[data-state="ready"]');
     await shot(op, "operator-wrapped-up");
+    await op.click("#btn-history");
+    await op.waitForSelector("#history-table tbody tr");
+    await shot(op, "operator-history");
     await consoleShows("ready", "after-wrap-up");
 
     await op.click("#btn-not-ready");

@@ -64,9 +64,10 @@
   function renderCall(eng) {
     var c = S.call;
     $("call").hidden = !c;
-    if (!c) { callId = null; return; }
+    if (!c) { if (callId) WPTools.onCall(null); callId = null; return; }
     if (c.call_id !== callId) {
       callId = c.call_id;
+      WPTools.onCall(c);
       $("call-campaign").textContent = c.campaign; $("call-phone").textContent = c.phone;
       var dl = $("contact-card"); dl.textContent = "";
       Object.keys(c.contact).forEach(function (k) { dl.appendChild(el("dt", k)); dl.appendChild(el("dd", String(c.contact[k]))); });

@@ -7,12 +7,22 @@ from typing import Any
 
 from aiohttp import web
 
+from dialer.workplace import dashboards as dash
 from web.context import ctx
 from web.forms import render
+from web.jsonaction import principal_of
 
 
 async def home(request: web.Request) -> web.StreamResponse:
-    return render(request, "home.html", {})
+    principal = principal_of(request)
+    boards: list[dict[str, Any]] = []
+    # Only for users who may open the dashboards: the widgets' images are served by that page's routes.
+    if principal.can_page("supervisor.dashboards"):
+        async with ctx(request).pool.acquire() as conn:
+            for board in await dash.list_for(conn, principal.user_id):
+                if board["on_home"]:
+                    boards.append(await dash.get(conn, principal.user_id, board["id"]))
+    return render(request, "home.html", {"boards": boards})
 
 
 async def health_checks(request: web.Request) -> list[dict[str, Any]]:
