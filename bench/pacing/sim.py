@@ -97,6 +97,8 @@ class Sim:
     @property
     def active_operators(self) -> int:
         """Operators a VICIdial-style formula counts: ready or talking (wrap-up counts as paused)."""
+        if not self.leaving_count:  # fast path: the ratio baselines read this on every tick
+            return len(self.ready_q) + len(self.talking)
         lv = self.op_leaving
         return len(self.ready_q) + sum(1 for i in self.talking if not lv[i])
 
@@ -105,12 +107,12 @@ class Sim:
         return len(self.ringing) + len(self.queued) + len(self.talking)
 
     def snapshot(self) -> PacingSnapshot:
-        now = self.now
-        lv = self.op_leaving
+        now, lv, out = self.now, self.op_leaving, self.leaving_count
+        # The per-operator leaving check only when someone is leaving: snapshots are the hot path.
         return PacingSnapshot(
             ready_operator_ids=tuple([self._op_ids[i] for i in self.ready_q]),
-            talk_elapsed_s=tuple(now - t for i, t in self.talking.items() if not lv[i]),
-            wrap_elapsed_s=tuple(now - t for i, t in self.wrapping.items() if not lv[i]),
+            talk_elapsed_s=tuple([now - t for i, t in self.talking.items() if not (out and lv[i])]),
+            wrap_elapsed_s=tuple([now - t for i, t in self.wrapping.items() if not (out and lv[i])]),
             not_ready=self.leaving_count,
             ringing_ages_s=tuple(now - t for t in self.ringing.values()),
             queued_waits_s=tuple(now - t for t in self.queued.values()),

@@ -153,6 +153,11 @@ class ResolutionModel:
             self._answers_seen += 1
         self._dirty_since_view += w
 
+    @property
+    def effective_dials(self) -> float:
+        """Faded count of resolved dials (prior included) behind :meth:`p_connect`."""
+        return self._total
+
     def p_connect(self) -> float:
         return self._connects / self._total if self._total > 0 else 0.0
 

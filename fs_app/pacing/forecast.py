@@ -97,10 +97,17 @@ def customer_demand(queued: int, ringing_ages: tuple[float, ...], res: Resolutio
 
 
 def marginal_late_probability(
-    n: np.ndarray, supply: Supply, demand: Demand, res: ResolutionView, grace_s: int
+    n: np.ndarray, supply: Supply, demand: Demand, res: ResolutionView, grace_s: int,
+    connect_cv: float = 0.0,
 ) -> np.ndarray:
     """For each candidate batch size ``n``, the probability that the n-th new dial, if it reaches a
-    person, waits past the grace. Shape (len(n),)."""
+    person, waits past the grace. Shape (len(n),).
+
+    ``connect_cv``: relative error of the estimated connect rate. The error is shared by every dial in
+    flight (dials placed together answer together), so it adds ``(cv * expected customers)^2`` to the
+    demand variance -- growing with the square of the batch, where the binomial term grows linearly. Without
+    it a refill of hundreds of dials looks as safe as a steady trickle, and one estimate a few per cent low
+    turns into a burst of abandons that sends the governor braking for hours."""
     h = len(demand.mean) - 1
     q = np.zeros(h + 1)
     width = min(len(res.new_cdf), h + 1)
@@ -117,12 +124,15 @@ def marginal_late_probability(
     k = (np.asarray(n, dtype=float) - 1.0)[:, None]
     margin = s_mean[None, :] - demand.mean[None, :] - k * q[None, :]
     var = s_var[None, :] + demand.var[None, :] + k * (q * (1.0 - q))[None, :] + 1e-9
+    if connect_cv > 0:
+        var = var + (connect_cv * (demand.mean[None, :] + k * q[None, :])) ** 2
     late = ndtr((0.5 - margin) / np.sqrt(var))
     return np.asarray((late * dq[None, :]).sum(axis=1) / total)
 
 
 def largest_batch(
-    threshold: float, cap: int, supply: Supply, demand: Demand, res: ResolutionView, grace_s: int
+    threshold: float, cap: int, supply: Supply, demand: Demand, res: ResolutionView, grace_s: int,
+    connect_cv: float = 0.0,
 ) -> int:
     """Largest n <= cap whose marginal dial's late probability stays <= threshold (0 if none)."""
     if cap <= 0:
@@ -132,7 +142,7 @@ def largest_batch(
     start = 1
     while start <= cap:
         cands = np.arange(start, min(start + block, cap + 1))
-        ok = marginal_late_probability(cands, supply, demand, res, grace_s) <= threshold
+        ok = marginal_late_probability(cands, supply, demand, res, grace_s, connect_cv) <= threshold
         if not ok.all():
             bad = int(np.argmin(ok))
             return int(cands[bad - 1]) if bad > 0 else lo

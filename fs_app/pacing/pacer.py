@@ -41,6 +41,9 @@ class ModelState:
     # False while the estimates are still biased by the start (see ``Pacer.model_state``): predictive keeps
     # the progressive warm-up ratio, whose observations seed the model.
     warm: bool = True
+    # Relative error of the estimated connect rate, shared by all dials in flight (see
+    # ``forecast.marginal_late_probability``); 0 for a model that knows the true rate.
+    connect_cv: float = 0.0
 
 
 def _capacity(snapshot: PacingSnapshot, params: PacingParams) -> int:
@@ -171,7 +174,7 @@ def decide(
     threshold = min(budget * gain, 0.5)
     demand = customer_demand(queued, snapshot.ringing_ages_s, model.resolution, horizon)
     grace = max(round(params.connect_grace_s), 0)
-    n = largest_batch(threshold, capacity, supply, demand, model.resolution, grace)
+    n = largest_batch(threshold, capacity, supply, demand, model.resolution, grace, model.connect_cv)
     n = max(n, safe)
     p = model.resolution.p_connect
     expected_free = snapshot.ready - queued + supply.frees_within_horizon
@@ -194,6 +197,8 @@ class PacerConfig:
     # small teams keep up to ``resolution_half_life_s`` (see ``ResolutionModel``).
     resolution_half_life_dials: float = 2000.0
     resolution_min_half_life_s: float = 300.0
+    # Least relative error assumed for the learned connect rate (see ``Pacer._connect_cv``).
+    connect_rate_cv: float = 0.03
 
 
 class Pacer:
@@ -220,6 +225,7 @@ class Pacer:
         self._handles = 0
         self._connects = 0
         self._last_reason = ""
+        self._warmed = False
 
     def _target_late(self, params: PacingParams, now: float) -> float:
         per_window = self._current_rate(now) * params.abandon_window_s
@@ -272,10 +278,16 @@ class Pacer:
         the short ones (machines, hang-ups), so a young talk estimate is far too short and would overdial --
         and the first dials are older than the horizon, so slow outcomes (no answer after the ring timeout)
         have been seen and the answer-time table is not skewed towards fast ones."""
+        # Once warm, stay warm: the test compares counts since the start, so a refill burst (many calls
+        # connected, few ended yet) would otherwise drop a big team back to the warm-up ratio mid-day, idle
+        # its operators, and the next predictive decision would refill them all at once.
+        if self._warmed:
+            return True
         ongoing = max(self._connects - self._handles, 0)
         if self._first_dial is None or self._handles < max(self.config.warmup_handles, 3 * ongoing):
             return False
-        return now - self._first_dial >= self.config.horizon_s
+        self._warmed = now - self._first_dial >= self.config.horizon_s
+        return self._warmed
 
     def _bump_rate(self, now: float) -> None:
         if self._rate_t is None:
@@ -297,7 +309,18 @@ class Pacer:
             cruise_paused=self.cruise.paused,
             horizon_s=self.config.horizon_s,
             warm=self._warm(now),
+            connect_cv=self._connect_cv(),
         )
+
+    def _connect_cv(self) -> float:
+        """Relative standard error of the connect-rate estimate, sqrt((1 - p) / (p * n)) over its faded
+        sample: ~7 % for 2000 dials at 10 % connects, 2 % at 50 %. Low-connect campaigns need many dials per
+        operator, so this shared error, not the binomial noise, decides whether a refill bursts."""
+        p = self.resolution.p_connect()
+        n = self.resolution.effective_dials
+        if p <= 0 or n <= 0:
+            return 1.0
+        return max(math.sqrt((1.0 - p) / (p * n)), self.config.connect_rate_cv)
 
     def decide(
         self, snapshot: PacingSnapshot, now: float, params: PacingParams | None = None

@@ -15,6 +15,8 @@ from fs_app.pacing import (
 )
 from fs_app.pacing.pacer import ModelState
 
+from .conftest import make_model
+
 
 def test_from_views_orders_ready_longest_idle_first() -> None:
     snap = PacingSnapshot.from_views(
@@ -100,3 +102,39 @@ def test_pacer_learns_from_observations() -> None:
     assert 55 < state.talk.mean < 65 and 8 < state.wrap.mean < 13
     d = pacer.decide(PacingSnapshot(ready_operator_ids=tuple("abcde")), t)
     assert d.reason.startswith("predictive") and d.calls_to_place > 5
+
+
+def test_shared_connect_rate_error_shrinks_big_refills_most() -> None:
+    """The connect-rate error is common to every dial in flight: a 60-operator refill at 10 % connects
+    must shrink, and far more than a 3-operator one does."""
+    exact = make_model(p_connect=0.1)
+    unsure = replace(exact, connect_cv=0.08)
+    params = PacingParams(cruise_control=False)
+
+    def calls(model: ModelState, ready: int) -> int:
+        snap = PacingSnapshot(ready_operator_ids=tuple(f"op{i}" for i in range(ready)))
+        return decide(snap, params, 0.0, model).calls_to_place
+
+    big_exact, big_unsure = calls(exact, 60), calls(unsure, 60)
+    small_exact, small_unsure = calls(exact, 3), calls(unsure, 3)
+    assert 60 <= big_unsure < big_exact
+    assert 3 <= small_unsure <= small_exact
+    assert (big_exact - big_unsure) / big_exact > (small_exact - small_unsure) / small_exact
+
+
+def test_predictive_stays_warm_through_a_refill_burst() -> None:
+    pacer = Pacer(PacingParams(hit_rate=0.5, warmup_answers=5))
+    t = 0.0
+    for i in range(2000):
+        t += 0.5
+        pacer.observe_dial(8.0, i % 2 == 0, t)
+    for _ in range(200):
+        pacer.observe_customer(0.0, t)
+        pacer.observe_talk(60.0, t)
+        pacer.observe_wrap(10.0, t)
+    snap = PacingSnapshot(ready_operator_ids=tuple("abcde"))
+    assert pacer.decide(snap, t).reason.startswith("predictive")
+    # A burst of connects, none ended yet: the start-up bias the warm-up guards against is long gone.
+    for _ in range(500):
+        pacer.observe_customer(0.0, t)
+    assert pacer.decide(snap, t).reason.startswith("predictive")
