@@ -8,24 +8,30 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
 import asyncpg
 
-CHUNK_ROWS = 5_000
+CHUNK_ROWS = 20_000
 Transform = Callable[[dict[str, Any]], dict[str, Any]]
 
 
 async def export_rows(
     conn: asyncpg.Connection, list_id: int, columns: list[str], transform: Transform
 ) -> AsyncIterator[list[list[Any]]]:
-    """Chunks of rows (id first, then ``columns``); ``transform`` is the field policy."""
+    """Chunks of rows (id first, then ``columns``); ``transform`` is the field policy.
+
+    The server picks the exported attributes out of ``attrs`` (``->>``), so Python never
+    parses whole JSON documents; the policy sees just those attributes, which is all it
+    can affect in the output since it decides field by field.
+    """
+    picks = "".join(f", attrs->>${i}::text" for i in range(2, len(columns) + 2))
+    width = len(columns)
     async with conn.transaction():  # a cursor lives inside a transaction
         cursor = await conn.cursor(
-            "SELECT id, attrs::text FROM contacts WHERE list_id=$1 ORDER BY id", list_id
+            f"SELECT id{picks} FROM contacts WHERE list_id=$1 ORDER BY id", list_id, *columns
         )
         while True:
             records = await cursor.fetch(CHUNK_ROWS)
@@ -33,8 +39,8 @@ async def export_rows(
                 return
             chunk = []
             for rec in records:
-                attrs = transform(json.loads(rec[1]))
-                chunk.append([rec[0], *(attrs.get(c, "") for c in columns)])
+                attrs = transform({columns[i]: v for i in range(width) if (v := rec[i + 1]) is not None})
+                chunk.append([rec[0], *[attrs.get(c, "") for c in columns]])
             yield chunk
 
 

@@ -17,7 +17,7 @@ import asyncpg
 
 from dialer.contacts import dnc
 from dialer.contacts.fields import list_fields
-from dialer.contacts.importer import RowValidator, binary_jsonb, build_columns, write_contacts
+from dialer.contacts.importer import RowValidator, build_columns, take_ids, write_contacts
 from dialer.contacts.readers import FileProblem, TableFile, open_table
 from dialer.contacts.timezones import load_resolver
 from dialer.errors import InvalidInput, NotFound
@@ -164,7 +164,7 @@ async def run_job(pool: asyncpg.Pool, job_id: int) -> None:
                 table.total_estimate,
             )
             if job["target"] == "contacts":
-                await _run_contacts(conn, job, table, skip)
+                await _run_contacts(pool, conn, job, table, skip)
             else:
                 await dnc.run_dnc_import(conn, job, table, skip)
             done = await conn.fetchrow("SELECT rows_done, rows_ok FROM import_jobs WHERE id=$1", job_id)
@@ -191,7 +191,9 @@ def _skip(rows: Iterator[list[Any]], n: int) -> Iterator[list[Any]]:
     return rows
 
 
-async def _run_contacts(conn: asyncpg.Connection, job: dict[str, Any], table: TableFile, skip: int) -> None:
+async def _run_contacts(
+    pool: asyncpg.Pool, conn: asyncpg.Connection, job: dict[str, Any], table: TableFile, skip: int
+) -> None:
     options = job["options"]
     fields = await list_fields(conn, job["list_id"])
     columns = build_columns(table.header, options.get("mapping") or {}, fields)
@@ -204,14 +206,52 @@ async def _run_contacts(conn: asyncpg.Connection, job: dict[str, Any], table: Ta
     )
     rows = _skip(table.rows, skip)
     dedupe = bool(options.get("dedupe"))
-    await binary_jsonb(conn)
     row_no = skip + 2  # file row numbers: the header is row 1
+    other: asyncpg.Connection | None = None
+    if not dedupe:  # with dedupe each batch must see the numbers of the ones before it
+        try:
+            # A short wait: jobs each holding one connection and waiting for a second
+            # could otherwise exhaust the pool and wait on each other forever.
+            other = await pool.acquire(timeout=1.0)
+        except TimeoutError:
+            log.info("import job %s: no second connection free, writing batches one at a time", job["id"])
     # Validation of the next batch (a worker thread) overlaps the COPY of this one.
     nxt = asyncio.create_task(asyncio.to_thread(validator.prepare, rows, row_no))
-    while True:
-        batch = await nxt
-        if batch.rows_seen == 0:
-            break
-        row_no += batch.rows_seen
-        nxt = asyncio.create_task(asyncio.to_thread(validator.prepare, rows, row_no))
-        await write_contacts(conn, job, batch, dedupe)
+    writers: list[asyncio.Task[tuple[int, int]] | None] = [None, None]
+    try:
+        if other is None:
+            while (batch := await nxt).rows_seen:
+                row_no += batch.rows_seen
+                nxt = asyncio.create_task(asyncio.to_thread(validator.prepare, rows, row_no))
+                await write_contacts(conn, job, batch, dedupe)
+            return
+        # The server's work per row (jsonb parsing, index and foreign key upkeep) outweighs
+        # the validation, so two connections write consecutive batches side by side; each
+        # batch commits only after the one before it (see write_contacts).
+        turn = 0
+        while (batch := await nxt).rows_seen:
+            row_no += batch.rows_seen
+            nxt = asyncio.create_task(asyncio.to_thread(validator.prepare, rows, row_no))
+            slot = turn % 2
+            previous, busy = writers[1 - slot], writers[slot]
+            if busy is not None:
+                await busy  # its connection is free again (and it succeeded)
+            writer = (conn, other)[slot]
+            taken = await take_ids(writer, len(batch.good_rows)) if batch.good_rows else []
+            writers[slot] = asyncio.create_task(write_contacts(writer, job, batch, dedupe, previous, taken))
+            turn += 1
+        for task in writers:
+            if task is not None:
+                await task
+    finally:
+        await _settle([nxt, *(t for t in writers if t is not None)])
+        if other is not None:
+            await pool.release(other)
+
+
+async def _settle(tasks: list[asyncio.Task[Any]]) -> None:
+    """Stop what is still running after a failure or cancellation and wait for it."""
+    for task in tasks:
+        if not task.done():
+            task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)

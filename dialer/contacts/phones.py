@@ -136,6 +136,24 @@ def normalize(raw: object, region: str = "RU") -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+# Inputs made only of digits, "+" and this punctuation cannot hold an extension or
+# letters, so the three regex passes of ``normalize`` reduce to deleting the punctuation.
+_PLAIN = re.compile(r"\+?[0-9 ()\-.]+")
+_DROP = str.maketrans("", "", " ()-.")
+
+
+def normalize_text(text: str, region: str = "RU") -> str:
+    """``normalize`` for a str, with a shortcut for plain "8 (916) 123-45-67" shapes."""
+    stripped = text.strip()
+    if _PLAIN.fullmatch(stripped):
+        meta = _region(region)
+        if meta is not None:
+            found = _fast(stripped.translate(_DROP), meta)
+            if found is not None:
+                return found
+    return normalize(text, region)
+
+
 def normalize_or_none(raw: object, region: str = "RU") -> str | None:
     try:
         return normalize(raw, region)

@@ -24,6 +24,7 @@ log = logging.getLogger("dialer.contacts")
 
 TZ_METHODS = ("range", "code", "range_code")
 BATCH = 50_000
+SPREAD = 5  # transactions per batch of changes; see reassign
 
 
 def offset_tz(minutes: int) -> str:
@@ -165,8 +166,11 @@ async def resolve_one(conn: asyncpg.Connection, e164: str) -> tuple[str | None, 
 async def reassign(conn: asyncpg.Connection, prefixes: Sequence[str] | None = None) -> dict[str, Any]:
     """Recompute zones of stored phones (those starting with ``prefixes``, else all).
 
-    Streams the phones with a server-side cursor and writes back only the rows whose zone
-    changed, so an edit of one code touches only its numbers.
+    Reads the phones in key order, a batch at a time, and writes back only the rows whose
+    zone changed, so an edit of one code touches only its numbers. Every change is a
+    complete, correct zone, so batches commit one by one (a failure leaves the
+    rest to a rerun rather than undoing all); the statements stay short for the pool's
+    command timeout.
     """
     resolver = await load_resolver(conn)
     args: list[Any] = []
@@ -175,33 +179,40 @@ async def reassign(conn: asyncpg.Connection, prefixes: Sequence[str] | None = No
         if not prefixes:
             return {"checked": 0, "changed": 0}
         args.append(["+" + p.lstrip("+") + "%" for p in prefixes])
-        where = " WHERE e164 LIKE ANY($1)"
+        where = " AND e164 LIKE ANY($3)"
     checked = changed = 0
-    async with conn.transaction():
-        await conn.execute(
-            "CREATE TEMP TABLE tz_changes (contact_id bigint, field text, tz text, tz_source text) "
-            "ON COMMIT DROP"
+    last: tuple[int, str] = (-1, "")
+    while True:
+        rows = await conn.fetch(
+            f"SELECT contact_id, field, e164, tz FROM contact_phones WHERE (contact_id, field) > ($1, $2)"
+            f"{where} ORDER BY contact_id, field LIMIT {BATCH}",
+            *last,
+            *args,
         )
-        cursor = await conn.cursor(f"SELECT contact_id, field, e164, tz FROM contact_phones{where}", *args)
-        while True:
-            rows = await cursor.fetch(BATCH)
-            if not rows:
-                break
-            checked += len(rows)
-            found = resolver.resolve_many([r["e164"] for r in rows])
-            diff = [
-                (r["contact_id"], r["field"], tz, src)
-                for r, (tz, src) in zip(rows, found, strict=True)
-                if tz != r["tz"]
-            ]
-            if diff:
-                # One UPDATE per batch keeps each statement short (the pool has a command timeout).
-                changed += len(diff)
-                await conn.copy_records_to_table("tz_changes", records=diff)
-                await conn.execute(
-                    "UPDATE contact_phones p SET tz = c.tz, tz_source = c.tz_source FROM tz_changes c "
-                    "WHERE p.contact_id = c.contact_id AND p.field = c.field"
-                )
-                await conn.execute("TRUNCATE tz_changes")
+        if not rows:
+            break
+        last = (rows[-1][0], rows[-1][1])
+        checked += len(rows)
+        found = resolver.resolve_many([r[2] for r in rows])
+        diff = [(r[0], r[1], tz, src) for r, (tz, src) in zip(rows, found, strict=True) if tz != r[3]]
+        changed += len(diff)
+        # A page holds ~80 phones and keeps 20% free (fillfactor 80): rewriting all its
+        # rows in one transaction leaves room for only a quarter of the new versions on
+        # the page; the rest move away and add entries to all three indexes. A fifth of
+        # the rows per transaction fits, and the next one finds the old versions pruned.
+        for part in (diff[i::SPREAD] for i in range(SPREAD)):
+            if part:
+                async with conn.transaction():
+                    await conn.execute(
+                        "UPDATE contact_phones p SET tz = c.tz, tz_source = c.src "
+                        "FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[]) AS c(id, field, tz, src) "
+                        "WHERE p.contact_id = c.id AND p.field = c.field AND p.contact_id BETWEEN $5 AND $6",
+                        [d[0] for d in part],
+                        [d[1] for d in part],
+                        [d[2] for d in part],
+                        [d[3] for d in part],
+                        part[0][0],
+                        part[-1][0],
+                    )
     log.info("time zones: %d phones checked, %d changed", checked, changed)
     return {"checked": checked, "changed": changed}
