@@ -3,6 +3,7 @@ baselines, and the parameter-aware oracle used for the upper reference."""
 
 from __future__ import annotations
 
+import abc
 import math
 from dataclasses import dataclass, field
 
@@ -38,7 +39,9 @@ def connect_share(s: Scenario) -> float:
     return s.live_rate * a + MACHINE_SHARE * (1 - a)
 
 
-class BasePolicy:
+class BasePolicy(abc.ABC):
+    """Hooks default to doing nothing; every policy must say how many calls to place."""
+
     name = "base"
 
     def on_dial(self, age_s: float, to_operator: bool, now: float) -> None:
@@ -56,8 +59,8 @@ class BasePolicy:
     def on_wrap(self, duration_s: float, now: float) -> None:
         return None
 
-    def calls(self, sim: Sim, now: float) -> int:
-        raise NotImplementedError
+    @abc.abstractmethod
+    def calls(self, sim: Sim, now: float) -> int: ...
 
 
 class Progressive(BasePolicy):
