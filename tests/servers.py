@@ -15,6 +15,7 @@ import email
 import email.message
 import email.policy
 import hashlib
+import logging
 import os
 import secrets
 import shutil
@@ -424,6 +425,11 @@ class _Authenticator:
         )
         # auth_data becomes session.auth_data, which handle_DATA reports as auth_login.
         return AuthResult(success=ok, handled=False, auth_data=auth_data if ok else None)
+
+
+# aiosmtpd logs every client that drops the connection at warning level from its own thread;
+# after a test ends that thread can outlive pytest's captured streams and print tracebacks.
+logging.getLogger("mail.log").setLevel(logging.ERROR)
 
 
 @dataclass
