@@ -11,6 +11,13 @@ MIN_WORD_S = 0.1
 WORD_GAP_S = 0.06  # shorter dips inside a word are plosives, not pauses
 UTTERANCE_GAP_S = 0.35
 MIN_SPEECH_S = 0.1  # a pause this long ends an utterance (a phrase the caller waits after)
+# Right after answer webrtcvad has not yet adapted to the line and fires for a few frames on plain
+# noise (or on the click of the answer itself): a run that starts this early is a word only once it
+# is clearly louder than the quietest line heard so far, or once it lasts long enough to be speech.
+EARLY_S = 0.15
+EARLY_MARGIN_DB = 6.0
+EARLY_MIN_WORD_S = 0.2
+LOST_FRAME_DBFS = -100.0  # a zeroed (lost) packet is no measure of the line's noise
 
 FEATURE_NAMES: tuple[str, ...] = (
     "elapsed_s", "initial_silence_s", "speech_s", "words", "current_silence_s",
@@ -74,10 +81,14 @@ class TimingTracker:
         self._db_n = 0
         self._db_sum = 0.0
         self._db_sq = 0.0
+        self._floor_db: float | None = None
+        self._run_peak_db = -200.0
 
     def update(self, speech: bool, dbfs: float) -> None:
         t = self.elapsed
         self.elapsed += FRAME_S
+        if dbfs > LOST_FRAME_DBFS and (self._floor_db is None or dbfs < self._floor_db):
+            self._floor_db = dbfs
         if not speech:
             if self._run_start is not None:
                 self._dip += FRAME_S
@@ -89,6 +100,8 @@ class TimingTracker:
         self._db_sq += dbfs * dbfs
         if self._run_start is None:
             self._run_start = t
+            self._run_peak_db = dbfs
+        self._run_peak_db = max(self._run_peak_db, dbfs)
         self._run_len += FRAME_S + self._dip
         self._dip = 0.0
         if self._committed:
@@ -96,6 +109,10 @@ class TimingTracker:
             self._last_speech_end = self.elapsed
             return
         if self._run_len + 1e-9 < MIN_WORD_S:
+            return
+        if (self._run_start < EARLY_S and self._run_len + 1e-9 < EARLY_MIN_WORD_S
+                and not self._run_peak_db >= (self._floor_db if self._floor_db is not None else dbfs)
+                + EARLY_MARGIN_DB):
             return
         self._committed = True
         self.words += 1
