@@ -36,6 +36,13 @@ class DetectorConfig:
     """At the deadline a still-talking line is called MACHINE only once the current utterance is
     longer than a person's one-breath greeting («Компания Ромашка, Анна, слушаю вас» runs ~2.5 s):
     till then the pause a person leaves for the caller may still come."""
+    human_hold_s: float = 0.5
+    """A HUMAN verdict waits at most this long (once per call) while the library matcher verifies a
+    candidate that already looks like the recording: a noisy robot saying «Здравствуйте!» and pausing
+    times like a person, and the exact-recording check passes only a few tenths of a second later."""
+    human_hold_similarity: float = 0.75
+    """Partial similarity of a pending candidate that holds a HUMAN verdict; people's answers score
+    up to ~0.71 against the nearest sample (training corpus, seed 2), a noisy replay ~0.8 and more."""
     fingerprint_every_frames: int = 5
     classify_every_frames: int = 5
     vad_aggressiveness: int = 2
@@ -72,6 +79,7 @@ class Detector:
         self._answer_at = answered_at_s
         self._hist_h: list[Hashes] = []
         self._hist_t: list[Times] = []
+        self._hold_from: float | None = None
         self.verdict: Verdict | None = None
         self.p_machine: float | None = None
 
@@ -169,6 +177,17 @@ class Detector:
                        f"spectra agree over {m.coverage_s:.1f} s (r={m.score:.2f})", self.t,
                        sample_id=m.sample_id, confidence=min(0.99, 0.5 + m.score))
 
+    def _hold(self) -> bool:
+        """Whether to hold a HUMAN verdict for the library check (see `DetectorConfig.human_hold_s`)."""
+        if self._acc is None:
+            return False
+        # Held once per call, and released as soon as the candidate stops looking like the recording.
+        if self._acc.promising[0] < self.config.human_hold_similarity:
+            return False
+        if self._hold_from is None:
+            self._hold_from = self.t
+        return self.t - self._hold_from < self.config.human_hold_s - 1e-9
+
     def _classify(self, final: bool) -> Verdict | None:
         f = self._timing.features()
         elapsed = f.elapsed_s
@@ -186,6 +205,8 @@ class Detector:
         if p >= th.machine and f.since_onset_s >= cfg.min_machine_speech_s:
             return Verdict(VerdictKind.MACHINE, why, self.t, confidence=round(p, 3))
         if p <= th.human and f.current_silence_s >= th.human_min_silence_s:
+            if not final and self._hold():
+                return None
             return Verdict(VerdictKind.HUMAN, why, self.t, confidence=round(1 - p, 3))
         if final or elapsed >= cfg.hard_limit_s:
             return Verdict(VerdictKind.NOTSURE, why, self.t, confidence=round(1 - p, 3))

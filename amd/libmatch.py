@@ -56,6 +56,8 @@ class LibraryMatcher:
         self._pending: dict[tuple[int, int], _Pending] = {}
         self._spectrum = CallSpectrum()
         self._checked_cols = -CHECK_EVERY_COLS
+        self.promising: tuple[float, float] = (0.0, 0.0)
+        """(similarity, seconds compared) of the best candidate still pending after the last check."""
 
     def push(self, pcm: Pcm) -> None:
         self._spectrum.push(pcm)
@@ -64,6 +66,7 @@ class LibraryMatcher:
         self.index = index
         self._acc = MatchAccumulator(index, rule)
         self._pending = {}
+        self.promising = (0.0, 0.0)
 
     def add(self, hashes: Hashes, times: Times) -> Match | None:
         strong = self._acc.add(hashes, times)
@@ -83,6 +86,7 @@ class LibraryMatcher:
             key = (o, round(strong.offset_s / COL_S))
             self._pending.setdefault(key, _Pending(strong.votes))
         if not self._pending:
+            self.promising = (0.0, 0.0)
             return None
         if len(self._pending) > MAX_PENDING:
             keep = sorted(self._pending.items(), key=lambda kv: -kv[1].votes)[:MAX_PENDING]
@@ -92,6 +96,7 @@ class LibraryMatcher:
             return None
         self._checked_cols = len(spec)
         call = CallPower.of(spec)
+        best = (0.0, 0.0)
         for key, p in sorted(self._pending.items(), key=lambda kv: -kv[1].votes)[:r.per_step]:
             o, off = key
             if p.tempo is None:
@@ -109,4 +114,7 @@ class LibraryMatcher:
                              round((off + v.shift) * COL_S, 3), round(v.similarity, 3))
             if seconds >= r.give_up_s:
                 del self._pending[key]
+            elif v.similarity > best[0]:
+                best = (v.similarity, seconds)
+        self.promising = best
         return None

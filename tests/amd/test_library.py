@@ -93,3 +93,28 @@ def test_load_directory_skips_bad_files(tmp_path, machine_pcm: np.ndarray) -> No
     lib = SampleLibrary()
     assert load_directory(lib, tmp_path) == ["robot1"]
     assert lib.get("robot1") is not None and lib.get("robot1").status is SampleStatus.VERIFIED  # type: ignore[union-attr]
+
+
+def _human_verdict(det: Detector, pcm: np.ndarray, promising: float) -> tuple[VerdictKind, float]:
+    assert det._acc is not None
+    verdict = None
+    for fr in frames(pcm):
+        # An empty library never checks a candidate: stand in for one that is half verified.
+        det._acc.promising = (promising, 0.4)
+        if (verdict := det.feed(fr)) is not None:
+            break
+    if verdict is None:
+        verdict = det.finish()
+    return verdict.kind, verdict.at_s
+
+
+def test_promising_library_candidate_holds_a_human_verdict_briefly(human_pcm: np.ndarray) -> None:
+    kind, at = _human_verdict(Detector(SampleLibrary()), human_pcm, 0.0)
+    assert kind is VerdictKind.HUMAN
+    # A person's answer scores well below the hold threshold: no delay at all.
+    assert _human_verdict(Detector(SampleLibrary()), human_pcm, 0.7) == (kind, at)
+    # A candidate that looks like the recording holds the verdict, but only for human_hold_s.
+    det = Detector(SampleLibrary())
+    held_kind, held_at = _human_verdict(det, human_pcm, 0.84)
+    assert held_kind is VerdictKind.HUMAN
+    assert at < held_at <= at + det.config.human_hold_s + 0.1 + 1e-9
