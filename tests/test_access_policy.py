@@ -46,3 +46,20 @@ def test_object_levels_and_org_scope() -> None:
     assert org_condition(_principal(org_access="all"), "t.org", []) == "TRUE"
     listed = _principal(org_access="list", org_ids=frozenset({3, 4}))
     assert listed.sees_org(3) and not listed.sees_org(7)
+
+
+def test_require_org_names_the_field_for_bad_or_foreign_organizations() -> None:
+    import pytest
+
+    from dialer.access.policy import require_org
+    from dialer.errors import InvalidInput
+
+    p = _principal()  # own organization 7
+    assert require_org(p, "") is None and require_org(p, None) is None
+    assert require_org(p, "7") == 7
+    with pytest.raises(InvalidInput) as bad:
+        require_org(p, "seven")
+    assert bad.value.fields == {"organization_id": "must be a number"}
+    with pytest.raises(InvalidInput) as foreign:
+        require_org(p, 8, field="org")
+    assert foreign.value.fields == {"org": "you have no access to this organization"}

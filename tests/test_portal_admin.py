@@ -183,3 +183,12 @@ async def test_refused_mutations_are_audited_too(client: TestClient, pool: async
     async with pool.acquire() as conn:
         rows = await conn.fetch("SELECT action, login, status FROM audit_log ORDER BY id")
     assert [tuple(r) for r in rows] == [("api.organizations.create", "aud2", 403), ("api.users.delete", "", 401)]
+
+
+async def test_a_non_numeric_organization_in_a_form_is_a_field_error(client: TestClient, pool: asyncpg.Pool) -> None:
+    await make_user(pool, "orgform")
+    csrf = await sign_in(client, "orgform")
+    for path in ("/contacts/lists/new", "/contacts/dnc/new"):
+        resp = await post_form(client, path, csrf, {"name": "Бета", "organization_id": "abc"})
+        assert resp.status == 422, path
+        assert "должно быть числом" in await resp.text(), path

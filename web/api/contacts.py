@@ -7,7 +7,7 @@ from typing import Any
 
 from aiohttp import web
 
-from dialer.access.policy import org_condition
+from dialer.access.policy import org_condition, require_org
 from dialer.contacts import dnc, fields, jobs, lists, records
 from dialer.contacts.fields import list_fields
 from dialer.contacts.importer import auto_mapping
@@ -73,8 +73,7 @@ async def lists_list(request: web.Request) -> web.StreamResponse:
 
 
 def _check_org(request: web.Request, org_id: int | None) -> None:
-    if org_id is not None and not principal(request).sees_org(org_id):
-        raise InvalidInput({"organization_id": "choose an organization"})
+    require_org(principal(request), org_id)
 
 
 async def lists_create(request: web.Request) -> web.StreamResponse:

@@ -8,7 +8,7 @@ from aiohttp import web
 
 from dialer import mailsettings, organizations
 from dialer.access import catalog
-from dialer.access.policy import org_condition
+from dialer.access.policy import org_condition, require_org
 from dialer.access.roles import delete_role, get_role, save_role
 from dialer.errors import InvalidInput, NotFound
 from dialer.passwords import verify_password
@@ -99,8 +99,7 @@ async def _visible_user(request: web.Request, user_id: int) -> dict[str, Any]:
 
 
 def _org_allowed(request: web.Request, org_id: int | None) -> None:
-    if org_id is not None and not _principal(request).sees_org(org_id):
-        raise InvalidInput({"organization_id": "you have no access to this organization"})
+    require_org(_principal(request), org_id)
 
 
 async def users_get(request: web.Request) -> web.StreamResponse:

@@ -7,7 +7,7 @@ from typing import Any
 from aiohttp import web
 
 from dialer import organizations
-from dialer.access.policy import org_condition
+from dialer.access.policy import org_condition, require_org
 from dialer.directory import DirectoryUnavailable
 from dialer.errors import Conflict, InvalidInput, NotFound
 from dialer.users import create_user, delete_user, get_user, update_user
@@ -55,10 +55,7 @@ async def _visible_user(request: web.Request, user_id: int) -> dict[str, Any]:
 
 
 def _check_org_allowed(request: web.Request, data: dict[str, Any]) -> None:
-    raw = data.get("organization_id")
-    org = int(raw) if raw not in (None, "") and str(raw).isdigit() else None
-    if org is not None and not request[sessions.PRINCIPAL].sees_org(org):
-        raise InvalidInput({"organization_id": "you have no access to this organization"})
+    require_org(request[sessions.PRINCIPAL], data.get("organization_id"))
 
 
 async def user_list(request: web.Request) -> web.StreamResponse:

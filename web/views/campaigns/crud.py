@@ -13,7 +13,7 @@ from typing import Any
 import asyncpg
 from aiohttp import web
 
-from dialer.access.policy import Principal, org_condition
+from dialer.access.policy import Principal, org_condition, require_org
 from dialer.campaigns import refs
 from dialer.campaigns.refs import InUse, RefKind
 from dialer.errors import Conflict, InvalidInput, NotFound
@@ -65,15 +65,8 @@ async def visible(conn: asyncpg.Connection, request: web.Request, p: RefPage, ob
 
 
 def check_org(request: web.Request, p: RefPage, data: dict[str, Any]) -> None:
-    column = p.kind.org_column
-    if not column or data.get(column) in (None, ""):
-        return
-    try:
-        org_id = int(data[column])
-    except (TypeError, ValueError):
-        return  # the field's own validation reports it
-    if not principal_of(request).sees_org(org_id):
-        raise InvalidInput({column: "you have no access to this organization"})
+    if p.kind.org_column:
+        require_org(principal_of(request), data.get(p.kind.org_column), p.kind.org_column)
 
 
 async def list_where(request: web.Request, p: RefPage) -> tuple[list[str], list[Any]]:

@@ -6,7 +6,7 @@ from typing import Any
 
 from aiohttp import web
 
-from dialer.access.policy import org_condition
+from dialer.access.policy import org_condition, require_org
 from dialer.contacts import dnc, jobs
 from dialer.errors import InvalidInput
 from web.context import ctx
@@ -106,8 +106,7 @@ async def dnc_form(request: web.Request) -> web.StreamResponse:
 async def dnc_save(request: web.Request) -> web.StreamResponse:
     data = await form_data(request)
     try:
-        if data.get("organization_id") and not principal(request).sees_org(int(data["organization_id"])):
-            raise InvalidInput({"organization_id": "choose an organization"})
+        require_org(principal(request), data.get("organization_id"))
         async with ctx(request).pool.acquire() as conn:
             did = await dnc.save_dnc_list(conn, data)
     except InvalidInput as exc:

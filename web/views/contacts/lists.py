@@ -6,7 +6,7 @@ from typing import Any
 
 from aiohttp import web
 
-from dialer.access.policy import org_condition
+from dialer.access.policy import org_condition, require_org
 from dialer.contacts import lists, records
 from dialer.contacts.fields import Field, all_fields, list_fields
 from dialer.errors import Conflict, InvalidInput
@@ -118,8 +118,7 @@ async def list_save(request: web.Request) -> web.StreamResponse:
         async with ctx(request).pool.acquire() as conn:
             if lid is not None:
                 await scoped_list(conn, request, lid)
-            if data.get("organization_id") and not principal(request).sees_org(int(data["organization_id"])):
-                raise InvalidInput({"organization_id": "choose an organization"})
+            require_org(principal(request), data.get("organization_id"))
             if not data.get("organization_id") and principal(request).org_ids() is not None:
                 data["organization_id"] = principal(request).organization_id
             lid = await lists.save_list(conn, data, lid)

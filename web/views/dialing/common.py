@@ -7,9 +7,9 @@ from typing import Any
 import asyncpg
 from aiohttp import web
 
-from dialer.access.policy import Principal
+from dialer.access.policy import Principal, require_org
 from dialer.dialing import campaigns
-from dialer.errors import InvalidInput, NotFound
+from dialer.errors import NotFound
 from web import sessions
 
 OPTION_SQL = {
@@ -39,15 +39,7 @@ async def visible_campaign(conn: asyncpg.Connection, request: web.Request, campa
 
 
 def check_org(request: web.Request, data: dict[str, Any]) -> None:
-    raw = data.get("organization_id")
-    if raw in (None, ""):
-        return
-    try:
-        org_id = int(raw)
-    except (TypeError, ValueError):
-        return  # the domain's validation names the field
-    if not principal_of(request).sees_org(org_id):
-        raise InvalidInput({"organization_id": "you have no access to this organization"})
+    require_org(principal_of(request), data.get("organization_id"))
 
 
 async def options(conn: asyncpg.Connection, request: web.Request) -> dict[str, list[tuple[str, str]]]:
