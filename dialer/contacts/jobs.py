@@ -15,7 +15,7 @@ from typing import Any
 
 import asyncpg
 
-from dialer.contacts import dnc
+from dialer.contacts import directories, dnc
 from dialer.contacts.fields import list_fields
 from dialer.contacts.importer import RowValidator, build_columns, take_ids, write_contacts
 from dialer.contacts.readers import FileProblem, TableFile, open_table
@@ -163,12 +163,15 @@ async def run_job(pool: asyncpg.Pool, job_id: int) -> None:
                 job_id,
                 table.total_estimate,
             )
+            extra: list[str] = []
             if job["target"] == "contacts":
                 await _run_contacts(pool, conn, job, table, skip)
-            else:
+            elif job["target"] == "dnc":
                 await dnc.run_dnc_import(conn, job, table, skip)
+            else:  # phone_codes, number_ranges: the directories' registry files
+                extra = await directories.run_import(conn, job, table, skip)
             done = await conn.fetchrow("SELECT rows_done, rows_ok FROM import_jobs WHERE id=$1", job_id)
-        notes = list(table.notes)
+        notes = list(table.notes) + extra
         if done["rows_done"] == 0:
             notes.append("the file has a header but no rows")
         await pool.execute("UPDATE import_jobs SET rows_total=rows_done WHERE id=$1", job_id)

@@ -9,12 +9,14 @@ import asyncio
 import fnmatch
 import json
 import logging
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import asyncpg
+import asyncssh
 
 from dialer.contacts import jobs
 from dialer.errors import InvalidInput, NotFound
@@ -47,6 +49,15 @@ def clean_source(data: dict[str, Any], box: SecretBox, old: dict[str, Any] | Non
     if kind in ("folder", "sftp", "ftp") and not config["path"]:
         errors["path"] = "required"
     config["pattern"] = config["pattern"] or "*"
+    # The SFTP server's host key: absent from an update keeps the stored (or learned) one;
+    # empty means "trust the key seen at the first successful connection".
+    host_key = data.get("host_key")
+    if host_key is None:
+        host_key = ((old or {}).get("config") or {}).get("host_key", "")
+    try:
+        config["host_key"] = clean_host_key(str(host_key)) if kind == "sftp" else ""
+    except InvalidInput as exc:
+        errors.update(exc.fields)
     password = str(data.get("password") or "")
     old_sealed = ((old or {}).get("config") or {}).get("password_sealed", "")
     config["password_sealed"] = box.seal(password) if password else old_sealed
@@ -84,6 +95,50 @@ def clean_source(data: dict[str, Any], box: SecretBox, old: dict[str, Any] | Non
         "dedupe": data.get("dedupe") in flag,
         "schedule": schedule,
     }
+
+
+_FINGERPRINT = re.compile(r"^(SHA256:[A-Za-z0-9+/]{43}=?|MD5:(?:[0-9a-f]{2}:){15}[0-9a-f]{2})$")
+HOST_KEY_HELP = "a known_hosts line (host ssh-ed25519 AAAA...), a public key, or a fingerprint (SHA256:...)"
+
+
+def clean_host_key(text: str) -> str:
+    """A pinned host key as "algorithm base64", or a fingerprint as "SHA256:..."; "" for none."""
+    text = text.strip()
+    if not text:
+        return ""
+    if _FINGERPRINT.match(text):
+        return text
+    if text.upper().startswith(("SHA256:", "MD5:")):
+        raise InvalidInput({"host_key": "a fingerprint looks like SHA256: and 43 base64 characters"})
+    words = text.split()
+    for i, word in enumerate(words[:-1]):  # known_hosts: [markers] hosts algorithm key [comment]
+        if word.startswith(("ssh-", "ecdsa-", "sk-")):
+            try:
+                key = asyncssh.import_public_key(f"{word} {words[i + 1]}")
+            except (asyncssh.KeyImportError, ValueError):
+                break
+            return key_line(key)
+    raise InvalidInput({"host_key": HOST_KEY_HELP})
+
+
+def key_line(key: Any) -> str:
+    """An SSH public key as "algorithm base64" (no comment)."""
+    return " ".join(key.export_public_key("openssh").decode().split()[:2])
+
+
+def key_fingerprint(host_key: str) -> str:
+    """The SHA256 fingerprint of a stored host key (a stored fingerprint is itself)."""
+    if not host_key or host_key.startswith(("SHA256:", "MD5:")):
+        return host_key
+    return str(asyncssh.import_public_key(host_key).get_fingerprint("sha256"))
+
+
+def _key_matches(pinned: str, key: Any) -> bool:
+    if pinned.startswith("MD5:"):
+        return bool(key.get_fingerprint("md5") == pinned)
+    if pinned.startswith("SHA256:"):
+        return bool(key.get_fingerprint("sha256") == pinned.rstrip("="))
+    return key_line(key) == pinned
 
 
 def parse_mapping_text(text: str) -> dict[str, str]:
@@ -242,19 +297,35 @@ async def _fetch_file(source: dict[str, Any], box: SecretBox, folder: Path) -> t
         return base / chosen[0], f"{chosen[0]}:{chosen[1]}:{chosen[2]}"
     target = folder / f"source-{source['id']}-{datetime.now(UTC):%Y%m%d%H%M%S}"
     if kind == "sftp":
-        import asyncssh
-
-        # Host keys are not pinned: the source's address and password come from an administrator.
-        async with (
-            asyncssh.connect(
+        pinned = str(cfg.get("host_key") or "")
+        checker = _HostKeyCheck(pinned)
+        # The key is checked before the password is sent. A pinned full key also makes the
+        # client ask for the key's own algorithm first, so a server with several keys
+        # offers that one.
+        trusted = [asyncssh.import_public_key(pinned)] if pinned and not _FINGERPRINT.match(pinned) else []
+        try:
+            ssh_conn = await asyncssh.connect(
                 cfg["host"],
                 port=cfg["port"],
                 username=cfg["user"],
                 password=_password(source, box),
-                known_hosts=None,
-            ) as ssh,
-            ssh.start_sftp_client() as sftp,
-        ):
+                known_hosts=(trusted, [], []),
+                client_factory=lambda: checker,
+            )
+        except asyncssh.HostKeyNotVerifiable:
+            seen = checker.seen.get_fingerprint("sha256") if checker.seen is not None else "unknown"
+            raise InvalidInput(
+                {
+                    "host_key": f"the server's host key {seen} does not match the pinned key "
+                    f"{key_fingerprint(pinned)}; if the server's key was changed on purpose, "
+                    "put the new key in the source's host key"
+                }
+            ) from None
+        if not pinned:  # trust on first use: the run records the key seen now
+            server_key = ssh_conn.get_server_host_key()
+            if server_key is not None:
+                source["learned_host_key"] = key_line(server_key)
+        async with ssh_conn as ssh, ssh.start_sftp_client() as sftp:
             entries = [
                 (str(e.filename), e.attrs.size or 0, float(e.attrs.mtime or 0))
                 for e in await sftp.readdir(cfg["path"])
@@ -283,6 +354,18 @@ async def _fetch_file(source: dict[str, Any], box: SecretBox, folder: Path) -> t
         local = target.with_name(target.name + "-" + chosen[0])
         await ftp.download(f"{cfg['path'].rstrip('/')}/{chosen[0]}", str(local), write_into=True)
         return local, f"{chosen[0]}:{chosen[1]}:{chosen[2]}"
+
+
+class _HostKeyCheck(asyncssh.SSHClient):
+    """Accepts the server's key if it matches the pinned one (any key when none is pinned)."""
+
+    def __init__(self, pinned: str) -> None:
+        self.pinned = pinned
+        self.seen: Any = None
+
+    def validate_host_public_key(self, host: str, addr: str, port: int, key: asyncssh.SSHKey) -> bool:
+        self.seen = key
+        return not self.pinned or _key_matches(self.pinned, key)
 
 
 async def detect_fields(source: dict[str, Any], box: SecretBox) -> list[str]:
@@ -349,6 +432,17 @@ async def run_source(pool: asyncpg.Pool, source_id: int, data_dir: Path, box: Se
         log.warning("data source %s failed: %s", source_id, exc)
         status, message = "failed", f"{exc.__class__.__name__}: {exc}"
     async with pool.acquire() as conn:
+        if source.get("learned_host_key"):
+            # Only while still empty: a key an administrator pinned meanwhile wins.
+            await conn.execute(
+                "UPDATE data_sources SET config = jsonb_set(config, '{host_key}', to_jsonb($2::text)) "
+                "WHERE id=$1 AND coalesce(config->>'host_key', '') = ''",
+                source_id,
+                source["learned_host_key"],
+            )
+            message = (message + "; " if message else "") + (
+                f"host key recorded: {key_fingerprint(source['learned_host_key'])}"
+            )
         await conn.execute(
             "UPDATE data_sources SET last_run_at=now(), last_status=$2, last_message=$3, "
             "last_job_id=coalesce($4, last_job_id), last_file=$5 WHERE id=$1",
@@ -359,3 +453,41 @@ async def run_source(pool: asyncpg.Pool, source_id: int, data_dir: Path, box: Se
             signature or "",
         )
     return {"status": status, "message": message, "job_id": job_id}
+
+
+def public_source(src: dict[str, Any]) -> dict[str, Any]:
+    """A source as the API shows it: connection settings flat, never the password (only
+    whether one is set), the host key with its fingerprint."""
+    cfg = dict(src.get("config") or {})
+    sealed = cfg.pop("password_sealed", "")
+    host_key = str(cfg.get("host_key") or "")
+    try:
+        fingerprint = key_fingerprint(host_key)
+    except (asyncssh.KeyImportError, ValueError):
+        fingerprint = ""
+    keys = (
+        "id",
+        "name",
+        "kind",
+        "list_id",
+        "organization_id",
+        "mapping",
+        "clear_before",
+        "dedupe",
+        "schedule",
+        "last_run_at",
+        "last_status",
+        "last_message",
+        "last_job_id",
+        "last_file",
+        "created_at",
+    )
+    out = {k: src.get(k) for k in keys}
+    out.update({k: cfg.get(k, "") for k in CONFIG_KEYS})
+    out.update({"host_key": host_key, "host_key_fingerprint": fingerprint, "password_set": bool(sealed)})
+    return out
+
+
+async def delete_source(conn: asyncpg.Connection, source_id: int) -> None:
+    if await conn.fetchval("DELETE FROM data_sources WHERE id=$1 RETURNING id", source_id) is None:
+        raise NotFound(f"data source {source_id}")

@@ -45,3 +45,15 @@ async def wait_job(client: TestClient, job_id: int, seconds: float = 30) -> dict
             return job
         await asyncio.sleep(0.05)
     raise AssertionError(f"job {job_id} did not finish")
+
+
+async def wait_directory_job(
+    client: TestClient, kind: str, job_id: int, seconds: float = 30
+) -> dict[str, Any]:
+    """Poll /api/v1/{kind}/imports/{id} (kind: phone-codes or number-ranges) until it ends."""
+    for _ in range(int(seconds * 20)):
+        job: dict[str, Any] = await (await client.get(f"/api/v1/{kind}/imports/{job_id}")).json()
+        if job["status"] in ("done", "failed"):
+            return job
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"{kind} import {job_id} did not finish")

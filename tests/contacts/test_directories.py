@@ -9,7 +9,7 @@ from aiohttp.test_utils import TestClient
 
 from dialer.contacts import calendar, timezones
 from dialer.contacts.regions import region_zone, subjects
-from tests.contacts.helpers import admin, make_list
+from tests.contacts.helpers import admin, make_list, wait_directory_job
 from tests.webtools import post_form
 
 REGISTRY = (
@@ -68,9 +68,13 @@ async def test_ranges_import_zones_and_incremental_updates(client: TestClient, p
     await client.post(f"/api/v1/contact-lists/{lid}/import", json={"contacts": rows}, headers=h)
     form = FormData()
     form.add_field("file", REGISTRY.encode("cp1251"), filename="DEF-9xx.csv")
-    result = await (await client.post("/api/v1/number-ranges/import", data=form, headers=h)).json()
+    form.add_field("wait", "true")
+    r = await client.post("/api/v1/number-ranges/import", data=form, headers=h)
+    result = await r.json()
+    assert r.status == 200 and result["status"] == "done", result
     assert (
-        result["ok"] == 4
+        result["rows_ok"] == 4
+        and result["rows_failed"] == 1
         and result["errors"][0]["row_no"] == 5
         and "greater" in result["errors"][0]["message"]
     )
@@ -97,7 +101,9 @@ async def test_ranges_import_zones_and_incremental_updates(client: TestClient, p
         form.add_field(
             "file", "АВС/ DEF;От;До;Регион\n916;1000000;1999999;Омская обл.\n".encode(), filename="r.csv"
         )
-        await client.post("/api/v1/number-ranges/import", data=form, headers=h)
+        r = await client.post("/api/v1/number-ranges/import", data=form, headers=h)
+        assert r.status == 202  # a background job by default
+        await wait_directory_job(client, "number-ranges", (await r.json())["id"])
         assert await conn.fetchval("SELECT count(*) FROM number_ranges") == 4
         assert await conn.fetchval("SELECT tz FROM contact_phones WHERE e164='+79161500000'") == "Asia/Omsk"
         assert await conn.fetchval("SELECT tz FROM contact_phones WHERE e164='+79161600000'") == "Asia/Omsk"

@@ -275,6 +275,8 @@ async def job_get(request: web.Request) -> web.StreamResponse:
 
 async def _scoped_job(request: web.Request, conn: Any) -> dict[str, Any]:
     job = await jobs.get_job(conn, int_param(request))
+    if job["target"] not in ("contacts", "dnc"):  # directory imports have their own routes and rights
+        raise NotFound(f"import job {job['id']}")
     if job["list_id"] is not None:
         await scoped_list(conn, request, job["list_id"])
     if job["dnc_list_id"] is not None:

@@ -104,3 +104,42 @@ class CalendarOverrideIn(_In):
 
 class TzMethodIn(_In):
     tz_method: Literal["range", "code", "range_code"]
+
+
+class NumberRangesDeleteIn(_In):
+    code: str | None = Field(default=None, description="Delete the ranges of this ABC/DEF code (e.g. 916)")
+    all: bool = Field(default=False, description="Delete every range (when no code is given)")
+
+
+class ScheduleIn(_In):
+    kind: Literal["manual", "daily", "monthly", "quarterly", "every"] = "manual"
+    at: str = Field(default="06:00", description="HH:MM (daily, monthly, quarterly)")
+    day: int = Field(default=1, ge=1, le=31, description="Day of the month (monthly, quarterly)")
+    every_minutes: int = Field(default=60, ge=1, le=60 * 24 * 31)
+    tz: str = "Europe/Moscow"
+
+
+class DataSourceIn(_In):
+    name: str
+    kind: Literal["postgres", "mssql", "folder", "sftp", "ftp"]
+    list_id: int
+    host: str = ""
+    port: int | None = Field(default=None, ge=1, le=65535, description="Unset: the kind's default port")
+    user: str = ""
+    password: str | None = Field(
+        default=None, description="Write-only; omitted or empty on update: the stored password is kept"
+    )
+    database: str = ""
+    query: str = Field(default="", description="postgres, mssql: the query whose rows are loaded")
+    path: str = Field(default="", description="folder, sftp, ftp: the folder to pick the newest file from")
+    pattern: str = Field(default="*", description="File name pattern, e.g. list-*.csv")
+    host_key: str | None = Field(
+        default=None,
+        description="sftp: the server's host key (a known_hosts line or SHA256:... fingerprint); "
+        "empty: the key seen at the first successful connection is recorded and trusted; "
+        "omitted on update: the stored key is kept",
+    )
+    mapping: dict[str, str] = Field(default_factory=dict, description="File column -> field name")
+    clear_before: bool = False
+    dedupe: bool = False
+    schedule: ScheduleIn = Field(default_factory=ScheduleIn)

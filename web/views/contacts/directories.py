@@ -7,13 +7,14 @@ from typing import Any
 
 from aiohttp import web
 
-from dialer.contacts import calendar, directories, timezones
+from dialer.contacts import calendar, directories, jobs, timezones
 from dialer.errors import InvalidInput
 from web.context import ctx
 from web.forms import flash, form_data, int_param, render
 from web.i18n import translate
 from web.middleware import language
 from web.table import Column, TableParams, TableSpec, fetch_page
+from web.views.contacts.common import principal
 from web.views.contacts.imports import save_upload
 
 CODE_TABLE = TableSpec(
@@ -43,6 +44,7 @@ RANGE_TABLE = TableSpec(
     ),
     from_sql="FROM number_ranges r",
     default_sort="range_from",
+    select_extra=("r.id AS id",),
     tiebreak="r.id",
 )
 CODE_FORM = [
@@ -57,7 +59,8 @@ CODE_FORM = [
 async def code_list(request: web.Request) -> web.StreamResponse:
     async with ctx(request).pool.acquire() as conn:
         page = await fetch_page(conn, CODE_TABLE, TableParams.parse(CODE_TABLE, request.query))
-    return render(request, "directories/codes.html", {"page": page, "result": None})
+        recent = await directories.recent_imports(conn, "phone_codes")
+    return render(request, "directories/codes.html", {"page": page, "result": None, "imports": recent})
 
 
 def _code_form(
@@ -113,34 +116,87 @@ async def code_delete(request: web.Request) -> web.StreamResponse:
     raise web.HTTPFound("/directories/phone-codes")
 
 
-async def _upload(request: web.Request) -> Any:
+IMPORT_PAGES = {"phone_codes": "/directories/phone-codes", "number_ranges": "/directories/number-ranges"}
+
+
+async def _start_import(request: web.Request, target: str) -> web.StreamResponse:
+    """Save the upload, check its header, start a background job and show its progress."""
+    back = IMPORT_PAGES[target]
     form = await request.post()
     upload = form.get("file")
     if not isinstance(upload, web.FileField) or not upload.filename:
-        raise InvalidInput({"file": "choose a file"})
-    return await save_upload(request, upload)
+        flash(request, "error", translate(language(request), "Choose a file"))
+        raise web.HTTPFound(back)
+    path = await save_upload(request, upload)
+    pool = ctx(request).pool
+    try:
+        async with pool.acquire() as conn:
+            job_id = await directories.start_import(
+                conn, target, path, str(upload.filename), principal(request).user_id
+            )
+    except InvalidInput as exc:
+        path.unlink(missing_ok=True)
+        flash(request, "error", "; ".join(exc.fields.values()))
+        raise web.HTTPFound(back) from None
+    jobs.start(pool, job_id)
+    raise web.HTTPFound(f"{back}/imports/{job_id}")
 
 
 async def code_import(request: web.Request) -> web.StreamResponse:
-    path = await _upload(request)
-    async with ctx(request).pool.acquire() as conn:
-        result = await directories.import_codes(conn, path)
-        page = await fetch_page(conn, CODE_TABLE, TableParams.parse(CODE_TABLE, {}))
-    return render(request, "directories/codes.html", {"page": page, "result": result})
+    return await _start_import(request, "phone_codes")
 
 
-async def range_list(request: web.Request, result: dict[str, Any] | None = None) -> web.StreamResponse:
+async def range_list(request: web.Request) -> web.StreamResponse:
     async with ctx(request).pool.acquire() as conn:
         page = await fetch_page(conn, RANGE_TABLE, TableParams.parse(RANGE_TABLE, request.query))
         method = await timezones.tz_method(conn)
-    return render(request, "directories/ranges.html", {"page": page, "result": result, "method": method})
+        recent = await directories.recent_imports(conn, "number_ranges")
+    return render(
+        request,
+        "directories/ranges.html",
+        {"page": page, "result": None, "method": method, "imports": recent},
+    )
 
 
 async def range_import(request: web.Request) -> web.StreamResponse:
-    path = await _upload(request)
+    return await _start_import(request, "number_ranges")
+
+
+def _target(request: web.Request) -> str:
+    return "phone_codes" if request.path.startswith("/directories/phone-codes") else "number_ranges"
+
+
+async def import_page(request: web.Request) -> web.StreamResponse:
+    """Progress of a registry import job and its row errors (the page polls the API)."""
+    target = _target(request)
     async with ctx(request).pool.acquire() as conn:
-        result = await directories.import_ranges(conn, path)
-    return await range_list(request, result)
+        job = await directories.import_result(conn, target, int_param(request), 200)
+    api = "/api/v1/phone-codes/imports/" if target == "phone_codes" else "/api/v1/number-ranges/imports/"
+    return render(
+        request,
+        "directories/import_job.html",
+        {
+            "job": job,
+            "target": target,
+            "back": IMPORT_PAGES[target],
+            "api": api + str(job["id"]),
+            "obj": target,
+        },
+    )
+
+
+async def import_resume(request: web.Request) -> web.StreamResponse:
+    """Run a failed registry import again from the first row it did not store."""
+    target = _target(request)
+    job_id = int_param(request)
+    pool = ctx(request).pool
+    async with pool.acquire() as conn:
+        job = await directories.import_job(conn, target, job_id)
+        if job["status"] != "failed":
+            raise InvalidInput({"__all__": "only a failed job can be resumed"})
+        await conn.execute("UPDATE import_jobs SET status='queued', message='' WHERE id=$1", job_id)
+    jobs.start(pool, job_id)
+    raise web.HTTPFound(f"{IMPORT_PAGES[target]}/imports/{job_id}")
 
 
 async def tz_method(request: web.Request) -> web.StreamResponse:

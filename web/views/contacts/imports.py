@@ -63,7 +63,9 @@ async def save_upload(request: web.Request, field: Any) -> Path:
 
 async def job_index(request: web.Request) -> web.StreamResponse:
     async with ctx(request).pool.acquire() as conn:
-        page = await fetch_page(conn, JOB_TABLE, TableParams.parse(JOB_TABLE, request.query))
+        page = await fetch_page(
+            conn, JOB_TABLE, TableParams.parse(JOB_TABLE, request.query), ["j.target IN ('contacts', 'dnc')"]
+        )
     return render(
         request,
         "contacts/index.html",

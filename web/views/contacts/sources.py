@@ -65,9 +65,14 @@ def _values(src: dict[str, Any]) -> dict[str, Any]:
     cfg = dict(src.get("config") or {})
     cfg.pop("password_sealed", None)
     sched = src.get("schedule") or {}
+    try:
+        fingerprint = sources.key_fingerprint(str(cfg.get("host_key") or ""))
+    except ValueError:
+        fingerprint = ""
     return {
         **src,
         **cfg,
+        "host_key_fingerprint": fingerprint,
         "mapping": "\n".join(f"{k} = {v}" for k, v in (src.get("mapping") or {}).items()),
         "schedule_kind": sched.get("kind"),
         "schedule_at": sched.get("at"),
