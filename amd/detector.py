@@ -19,25 +19,44 @@ from amd.verdict import Verdict, VerdictKind
 
 log = logging.getLogger("dialer.amd")
 
+TALKING_GAP_S = 0.1
+"""The line counts as still talking while its last word ended less than this ago: a person who has
+just finished a long greeting must not pass for a recording that goes on."""
+
 
 @dataclass(frozen=True)
 class DetectorConfig:
     silence_timeout_s: float = 2.4
-    max_decision_s: float = 3.0
-    """From answer: past this the detector stops waiting and says what it has (NOTSURE if unsure)..."""
-    min_listen_s: float = 2.4
+    decision_deadline_s: float = 2.4
+    """From answer: past this a line that has gone quiet is not waited on for the full after-greeting
+    silence (`Thresholds.human_min_silence_s`): `deadline_silence_s` of it and a human-like
+    P(machine) give NOTSURE, which the engine routes to an operator. A person's answer rarely starts
+    later than ~1.2 s after pickup and lasts up to ~2.7 s («Компания Ромашка, Анна, слушаю вас»), so
+    most of them have finished by now; 2.4 s is the latest moment that still lets a verdict land
+    within the 2.5 s the engine is given. A line still talking at the deadline is not cut short:
+    long greetings of people and the first sentences of voicemails have the same timing, and
+    NOTSURE on every voicemail still talking would send a fifth of all calls to operators."""
+    deadline_silence_s: float = 0.6
+    """Past the deadline, this much silence with a human-like P(machine) ends the wait. Shorter
+    pauses are sentence breaks inside recorded greetings (up to ~0.8 s, which P(machine) then
+    tells apart) and the gap before a short voicemail's beep."""
     hard_limit_s: float = 6.0
     """From answer: NOTSURE past this whatever is heard; the engine cannot hold a call longer."""
     min_machine_speech_s: float = 1.2
     """The classifier may call MACHINE only after this much time since speech onset."""
-    """...but a greeting is heard for at least this long from its onset: a long human answer
-    ("Company X, Anna speaking") and a voicemail differ only in whether the talking goes on."""
-    max_greeting_s: float = 2.8
-    """At the deadline a still-talking line is called MACHINE only once the current utterance is
-    longer than a person's one-breath greeting («Компания Ромашка, Анна, слушаю вас» runs ~2.5 s):
-    till then the pause a person leaves for the caller may still come."""
+    max_greeting_s: float = 3.0
+    """A line talking this long since its speech onset, with no pause longer than
+    `max_greeting_pause_s`, is a recording: a person's one-breath greeting
+    («Компания Ромашка, Анна, слушаю вас», "Good afternoon, Acme sales, Mary speaking") runs up to
+    ~2.7 s (training corpus, seed 2); the margin covers slow speakers, line noise merging with the
+    first word and VAD hangover (at 2.8 s people who had just finished were cut). Counted from the
+    onset rather than per utterance, so a voicemail's sentence breaks do not restart the count."""
+    max_greeting_pause_s: float = 1.2
+    """A longer pause followed by talk is a person repeating «Алло?» after hearing nothing (they wait
+    1.5 s and more); recorded greetings pause at most ~0.8 s between sentences."""
     human_hold_s: float = 0.5
-    """A HUMAN verdict waits at most this long (once per call) while the library matcher verifies a
+    """A HUMAN verdict (or NOTSURE at the deadline) waits at most this long (once per call) while the
+    library matcher verifies a
     candidate that already looks like the recording: a noisy robot saying «Здравствуйте!» and pausing
     times like a person, and the exact-recording check passes only a few tenths of a second later."""
     human_hold_similarity: float = 0.75
@@ -210,11 +229,15 @@ class Detector:
             return Verdict(VerdictKind.HUMAN, why, self.t, confidence=round(1 - p, 3))
         if final or elapsed >= cfg.hard_limit_s:
             return Verdict(VerdictKind.NOTSURE, why, self.t, confidence=round(1 - p, 3))
-        if elapsed >= max(cfg.max_decision_s, f.initial_silence_s + cfg.min_listen_s):
-            if (p >= th.deadline_machine and f.current_silence_s < th.human_min_silence_s
-                    and f.utterance_s >= cfg.max_greeting_s):
-                return Verdict(VerdictKind.MACHINE, why, self.t, confidence=round(p, 3))
-            if f.current_silence_s >= th.human_min_silence_s:
-                return Verdict(VerdictKind.NOTSURE, why, self.t, confidence=round(1 - p, 3))
-            # Still talking yet not clearly a machine: a beep or a library match may come soon.
+        if (f.current_silence_s < TALKING_GAP_S and f.since_onset_s >= cfg.max_greeting_s
+                and f.longest_pause_s < cfg.max_greeting_pause_s and p >= th.deadline_machine):
+            return Verdict(VerdictKind.MACHINE, f"talking for longer than a person's greeting; {why}", self.t,
+                           confidence=round(p, 3))
+        if elapsed >= cfg.decision_deadline_s and (
+                f.current_silence_s >= th.human_min_silence_s
+                or (f.current_silence_s >= cfg.deadline_silence_s and p <= th.human)):
+            if not final and self._hold():
+                return None
+            return Verdict(VerdictKind.NOTSURE, f"decision deadline; {why}", self.t, confidence=round(1 - p, 3))
+        # Still talking yet not clearly a machine: a beep, a library match or the greeting's end will come.
         return None

@@ -161,6 +161,10 @@ class SampleLibrary:
             items = list(self._samples.values())
         return sorted((s for s in items if status is None or s.status is status), key=lambda s: s.sample_id)
 
+    def on_match(self, callback: Callable[[str, float], None] | None) -> None:
+        """Where matches are reported besides the in-memory counts (the store, once it is open)."""
+        self._on_match = callback
+
     def stats(self, sample_id: str) -> SampleStats:
         return self._stats.get(sample_id, SampleStats())
 

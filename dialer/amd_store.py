@@ -6,6 +6,7 @@ was verified; `load_records()` hands the table to an in-process `amd.library.Sam
 
 from __future__ import annotations
 
+import asyncio
 import io
 import logging
 import wave
@@ -195,6 +196,43 @@ async def record_match(conn: asyncpg.Connection, sample_id: str, at: float) -> N
     """Usage statistics: detectors report matches; the portal shows counts and the last match."""
     await conn.execute("UPDATE amd_samples SET matches = matches + 1, last_match_at=$2 WHERE id=$1",
                        int(sample_id), datetime.fromtimestamp(at, UTC))
+
+
+class MatchRecorder:
+    """`SampleLibrary(on_match=...)` that writes usage statistics to the table.
+
+    A detector reports its match from inside `feed()`, on the event loop (UDP and WebSocket
+    receivers) or on a worker thread; it must not wait for the database, so the write is
+    scheduled on the loop and a failed one is only logged: a lost count never fails a call.
+    """
+
+    def __init__(self, pool: asyncpg.Pool, loop: asyncio.AbstractEventLoop | None = None) -> None:
+        self._pool = pool
+        self._loop = loop or asyncio.get_running_loop()
+        self._pending: set[asyncio.Task[None]] = set()
+
+    def __call__(self, sample_id: str, at: float) -> None:
+        if not sample_id.isdigit():
+            return  # not a stored sample (a directory loaded for a benchmark): nothing to count
+        self._loop.call_soon_threadsafe(self._start, sample_id, at)
+
+    def _start(self, sample_id: str, at: float) -> None:
+        task = self._loop.create_task(self._write(sample_id, at))
+        self._pending.add(task)
+        task.add_done_callback(self._pending.discard)
+
+    async def _write(self, sample_id: str, at: float) -> None:
+        try:
+            async with self._pool.acquire() as conn:
+                await record_match(conn, sample_id, at)
+        except Exception:
+            log.exception("could not record a match of AMD sample %s", sample_id)
+
+    async def drain(self) -> None:
+        """Wait for the writes scheduled so far (shutdown, tests)."""
+        await asyncio.sleep(0)  # let call_soon_threadsafe callbacks create their tasks
+        while self._pending:
+            await asyncio.gather(*list(self._pending))
 
 
 async def usage(conn: asyncpg.Connection) -> dict[str, Any]:

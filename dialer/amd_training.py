@@ -12,6 +12,7 @@ import hashlib
 import json
 import logging
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ from amd.tones import ToneDetector
 from amd.vad import Vad, frame_dbfs
 from amd.verdict import VerdictKind
 from dialer.errors import InvalidInput
+from dialer.scheduler import TICK_S, Schedule, next_run, parse_schedule
 
 log = logging.getLogger("dialer.amd_training")
 
@@ -178,10 +180,81 @@ async def list_models(conn: asyncpg.Connection) -> list[dict[str, Any]]:
 
 
 async def retrain_job(pool: asyncpg.Pool) -> RetrainOutcome | None:
-    """The scheduled job (nightly by the scheduler): skips quietly while there is too little data."""
+    """The scheduled job (`run_retrain_scheduler`): skips quietly while there is too little data."""
     async with pool.acquire() as conn:
         try:
             return await retrain(conn)
         except InvalidInput as exc:
             log.info("AMD retrain skipped: %s", exc)
             return None
+
+
+RETRAIN_LOCK = 7041982108
+"""pg advisory lock key: two engine processes must not retrain (and promote) at the same time."""
+
+
+def parse_retrain_schedule(text: str) -> Schedule:
+    """The setting `amd_retrain_schedule`: `off`, `daily HH:MM`, `monthly D HH:MM`,
+    `quarterly D HH:MM` (local time of Europe/Moscow, as the data-source schedules) or `every N`
+    (minutes)."""
+    words = text.strip().lower().split()
+    kind = words[0] if words else "off"
+    try:
+        if kind in ("off", "manual") and len(words) == 1:
+            return parse_schedule({"kind": "manual"})
+        if kind == "daily" and len(words) == 2:
+            return parse_schedule({"kind": "daily", "at": words[1]})
+        if kind in ("monthly", "quarterly") and len(words) == 3:
+            return parse_schedule({"kind": kind, "day": words[1], "at": words[2]})
+        if kind == "every" and len(words) == 2:
+            return parse_schedule({"kind": "every", "every_minutes": words[1]})
+    except InvalidInput as exc:
+        raise InvalidInput({"amd_retrain_schedule": f"{text!r}: {'; '.join(exc.fields.values())}"}) from exc
+    raise InvalidInput({"amd_retrain_schedule": f"{text!r}: off, daily HH:MM, monthly D HH:MM, "
+                        "quarterly D HH:MM or every N (minutes)"})
+
+
+async def last_retrain_at(conn: asyncpg.Connection) -> datetime | None:
+    at: datetime | None = await conn.fetchval("SELECT max(created_at) FROM amd_eval_runs")
+    return at
+
+
+async def retrain_tick(pool: asyncpg.Pool, schedule: Schedule, last: datetime | None,
+                       now: datetime) -> datetime | None:
+    """Retrain if the schedule is due; returns the new time of the last run."""
+    when = next_run(schedule, last, now)
+    if when is None or when > now:
+        return last
+    async with pool.acquire() as conn:
+        if not await conn.fetchval("SELECT pg_try_advisory_lock($1)", RETRAIN_LOCK):
+            return now  # another engine process is retraining this slot
+        try:
+            await retrain_job(pool)
+        finally:
+            await conn.execute("SELECT pg_advisory_unlock($1)", RETRAIN_LOCK)
+    # A skipped run (too little data) counts too: the next try is the next slot, not the next tick.
+    return now
+
+
+async def run_retrain_scheduler(stores: Any) -> None:
+    """Background service of the engine roles (`dialer.runtime.ENGINE_SERVICES`)."""
+    try:
+        schedule = parse_retrain_schedule(stores.settings.amd_retrain_schedule)
+    except InvalidInput as exc:
+        log.error("AMD retraining is not scheduled: %s", "; ".join(exc.fields.values()))
+        return
+    if schedule.kind == "manual":
+        log.info("AMD retraining is not scheduled (amd_retrain_schedule=off)")
+        return
+    async with stores.pool.acquire() as conn:
+        last = await last_retrain_at(conn)
+    log.info("AMD retraining scheduled: %s", stores.settings.amd_retrain_schedule)
+    while True:
+        try:
+            last = await retrain_tick(stores.pool, schedule, last, datetime.now(UTC))
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("AMD retraining failed")
+            last = datetime.now(UTC)
+        await asyncio.sleep(TICK_S)

@@ -138,3 +138,8 @@ ENGINE_SERVICES.append(("call-engine", run_engine))
 from dialer.scheduler import run_scheduler  # noqa: E402
 
 ENGINE_SERVICES.append(("data-source-scheduler", run_scheduler))
+
+# AMD self-learning (issue #8, R6.4): retrains the classifier on the schedule amd_retrain_schedule.
+from dialer.amd_training import run_retrain_scheduler  # noqa: E402
+
+ENGINE_SERVICES.append(("amd-retrain-scheduler", run_retrain_scheduler))

@@ -156,6 +156,12 @@ class Settings(BaseSettings):
     esl_host: str = Field(default="127.0.0.1", description="FreeSWITCH event-socket host.")
     esl_port: int = Field(default=8021, ge=1, le=65535, description="FreeSWITCH event-socket port.")
     esl_password: str = Field(default="ClueCon", description="FreeSWITCH event-socket password.")
+    amd_retrain_schedule: str = Field(
+        default="daily 03:00",
+        description="When the engine retrains the AMD classifier on verified call outcomes (a new model "
+        "is promoted only if it loses no more people on the frozen evaluation set): off, daily HH:MM, "
+        "monthly D HH:MM, quarterly D HH:MM (Moscow time) or every N (minutes).",
+    )
 
     @field_validator("secret_key")
     @classmethod

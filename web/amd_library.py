@@ -59,12 +59,17 @@ async def library_ctx(app: web.Application) -> AsyncIterator[None]:
     """cleanup_ctx: the library lives as long as the application."""
     context = app[CTX]
     lib = app[LIBRARY]
+    # Detectors sharing this library (the WebSocket audio endpoint) count their matches in the table.
+    recorder = amd_store.MatchRecorder(context.pool)
+    lib.on_match(recorder)
     await _reload(context, lib)
     task = asyncio.create_task(_follow(context, lib), name="amd-library-reload")
     yield
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await task
+    lib.on_match(None)
+    await recorder.drain()
 
 
 def install(app: web.Application) -> None:

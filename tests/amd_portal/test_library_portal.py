@@ -138,3 +138,35 @@ async def test_retrain_promotes_only_when_people_are_not_lost_more(client: TestC
     assert (active["version"] == outcome.version) == outcome.promoted
     page = await (await client.get("/settings/amd")).text()
     assert outcome.version in page
+
+
+async def test_a_robot_verdict_counts_a_match_of_its_sample(client: TestClient, pool: asyncpg.Pool) -> None:
+    import asyncio
+
+    from amd.detector import Detector
+    from amd.verdict import VerdictKind
+
+    csrf = await _admin(client, pool)
+    headers = {"X-CSRF-Token": csrf}
+    form = FormData({"call_id": "c-7"})
+    form.add_field("file", robot_wav(3), filename="robot.wav", content_type="audio/wav")
+    resp = await client.post("/api/v1/amd/candidates", data=form, headers=headers)
+    assert resp.status == 201, await resp.text()
+    sid = (await resp.json())["sample_id"]
+    assert (await client.put(f"/api/v1/amd/samples/{sid}", json={"status": "verified"}, headers=headers)).status == 200
+    # A call that plays the sample after a short pause, through the portal process's library.
+    pcm = read_audio_bytes(robot_wav(3))
+    call = np.concatenate([np.zeros(2400, dtype=np.int16), pcm, np.zeros(8000, dtype=np.int16)])
+    det = Detector(client.app[LIBRARY], answered_at_s=0.0)
+    verdict = None
+    for i in range(0, len(call) - 159, 160):
+        if (verdict := det.feed(call[i:i + 160])) is not None:
+            break
+    assert verdict is not None and verdict.kind is VerdictKind.ROBOT and verdict.sample_id == str(sid)
+    sample: dict[str, object] = {}
+    for _ in range(100):  # the count is written in the background, never in the detector's path
+        sample = await (await client.get(f"/api/v1/amd/samples/{sid}")).json()
+        if sample["matches"]:
+            break
+        await asyncio.sleep(0.02)
+    assert sample["matches"] == 1 and sample["last_match_at"]
