@@ -13,12 +13,15 @@ from amd.fingerprint import Fingerprinter, FingerprintIndex, Hashes, MatchRule, 
 from amd.libmatch import LibraryMatcher, VerifyRule
 from amd.library import SampleLibrary
 from amd.timing import TimingTracker
-from amd.tones import ToneDetector, ToneEvent, ToneKind
+from amd.tones import CNG_HZ, FREQ_TOL_HZ, ToneDetector, ToneEvent, ToneKind
 from amd.vad import Vad, frame_dbfs
 from amd.verdict import Verdict, VerdictKind
 
 log = logging.getLogger("dialer.amd")
 
+BEEP_MAX_AFTER_SPEECH_S = 0.95
+"""Longest 440 Hz / 1100 Hz tone taken for a beep: beeps last ~0.2-0.9 s, a Russian ringback burst
+1.0 s (it measures 0.98-1.02 s on 20 ms frames)."""
 TALKING_GAP_S = 0.1
 """The line counts as still talking while its last word ended less than this ago: a person who has
 just finished a long greeting must not pass for a recording that goes on."""
@@ -160,15 +163,28 @@ class Detector:
         log.debug("verdict %s at %.2f s: %s", v.kind, v.at_s, v.reason)
         return v
 
+    def _beep_after_greeting(self, tone: ToneEvent, answered: bool) -> bool:
+        """A voicemail beep at 425-460 Hz or near 1100 Hz, not a ringback burst or a fax's CNG.
+
+        The tones are the same; the context is not. Ringback sounds before answer, 1 s on 4 s off;
+        a calling fax's CNG (1100 Hz, 0.5 s every 3 s) follows no speech. One steady tone of up to
+        `BEEP_MAX_AFTER_SPEECH_S` after answer, once a greeting has been heard, is the beep.
+        """
+        if not answered or not tone.steady or tone.duration_s > BEEP_MAX_AFTER_SPEECH_S:
+            return False
+        if tone.kind is ToneKind.FAX and abs(tone.freq_hz - CNG_HZ) > FREQ_TOL_HZ:
+            return False  # CED (2100 Hz) answers only as a fax
+        return tone.kind in (ToneKind.RINGBACK, ToneKind.FAX) and self._timing.features().heard_speech
+
     def _on_tone(self, tone: ToneEvent) -> Verdict | None:
         t = self.t
+        answered = self._answer_at is not None and tone.start_s + 1e-9 >= self._answer_at
         if tone.kind is ToneKind.SIT:
             return Verdict(VerdictKind.SIT, f"special information tone ({tone.freq_hz:.0f} Hz segment)", t,
                            confidence=0.99)
-        if tone.kind is ToneKind.FAX:
+        if tone.kind is ToneKind.FAX and not self._beep_after_greeting(tone, answered):
             return Verdict(VerdictKind.FAX, f"fax tone {tone.freq_hz:.0f} Hz", t, confidence=0.99)
-        answered = self._answer_at is not None and tone.start_s + 1e-9 >= self._answer_at
-        if tone.kind is ToneKind.BEEP and answered:
+        if (tone.kind is ToneKind.BEEP and answered) or self._beep_after_greeting(tone, answered):
             return Verdict(VerdictKind.MACHINE, f"voicemail beep {tone.freq_hz:.0f} Hz "
                            f"{tone.end_s - tone.start_s:.2f} s", t, confidence=0.97)
         return None

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from amd.audio import FRAME_S
+from amd.vad import LOST_FRAME_DBFS
 
 MIN_WORD_S = 0.1
 WORD_GAP_S = 0.06  # shorter dips inside a word are plosives, not pauses
@@ -17,7 +18,7 @@ MIN_SPEECH_S = 0.1  # a pause this long ends an utterance (a phrase the caller w
 EARLY_S = 0.15
 EARLY_MARGIN_DB = 6.0
 EARLY_MIN_WORD_S = 0.2
-LOST_FRAME_DBFS = -100.0  # a zeroed (lost) packet is no measure of the line's noise
+
 
 FEATURE_NAMES: tuple[str, ...] = (
     "elapsed_s", "initial_silence_s", "speech_s", "words", "current_silence_s",

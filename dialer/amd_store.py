@@ -13,7 +13,7 @@ import wave
 import zipfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import asyncpg
 import numpy as np
@@ -29,6 +29,9 @@ from amd.library import (
     pcm_sha256,
 )
 from dialer.errors import InvalidInput, NotFound
+
+if TYPE_CHECKING:
+    from dialer.kv import LiveStore
 
 log = logging.getLogger("dialer.amd_store")
 
@@ -95,6 +98,33 @@ async def load_records(conn: asyncpg.Connection) -> tuple[list[SampleRecord], di
 async def reload_library(conn: asyncpg.Connection, library: SampleLibrary) -> None:
     records, stats = await load_records(conn)
     library.reload(records, stats)
+
+
+async def follow_reloads(pool: asyncpg.Pool, live: LiveStore, library: SampleLibrary, *,
+                         own_origin: str = "", retry_s: float = 2.0) -> None:
+    """Runs until cancelled: reloads `library` on every `amd.reload` message (a sample added,
+    verified, disabled or deleted by any process), except the ones `own_origin` sent itself.
+
+    Messages published while the subscription was down are lost, so the library is reloaded once
+    after every resubscription: a verified sample must not wait for the next change to count.
+    """
+    missed = False
+    while True:
+        try:
+            if missed:
+                async with pool.acquire() as conn:
+                    await reload_library(conn, library)
+                missed = False
+            async for origin in live.subscribe(RELOAD_CHANNEL):
+                if origin != own_origin:
+                    async with pool.acquire() as conn:
+                        await reload_library(conn, library)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("AMD reload subscription failed; retrying")
+            missed = True
+            await asyncio.sleep(retry_s)
 
 
 async def _duplicate_name(conn: asyncpg.Connection, sample_id: str) -> str:

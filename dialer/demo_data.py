@@ -9,6 +9,7 @@ the calls on the simulated switch (dialer.demo_robots).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import random
@@ -150,6 +151,27 @@ async def _operator(conn: asyncpg.Connection, user_id: int, org_id: int, i: int)
     return op_id
 
 
+async def _amd_samples(conn: asyncpg.Connection) -> int:
+    """The recorded robots the simulated switch plays (amd/data/sim/library), as verified samples:
+    without them the demo's AMD never says ROBOT. Only into an empty library."""
+    from pathlib import Path
+
+    import amd
+    from amd.library import SampleLibrary
+    from dialer import amd_store
+
+    if await conn.fetchval("SELECT count(*) FROM amd_samples"):
+        return 0
+    folder = Path(amd.__file__).parent / "data" / "sim" / "library"
+    library = SampleLibrary()  # only for the duplicate check between the files
+    added = 0
+    files = await asyncio.to_thread(lambda: [(p.name, p.read_bytes()) for p in sorted(folder.glob("*.wav"))])
+    for name, data in files:
+        result = await amd_store.add_sample(conn, library, name, data, status="verified")
+        added += result.ok
+    return added
+
+
 async def ensure_demo_data(conn: asyncpg.Connection) -> DemoData:
     """Idempotent: the first start writes everything; later starts find the campaign and reuse it."""
     org_id = await _organization(conn)
@@ -167,5 +189,7 @@ async def ensure_demo_data(conn: asyncpg.Connection) -> DemoData:
                 "description": "Демонстрационная кампания: роботы-операторы на симуляторе АТС",
             })
             await lifecycle.change_state(conn, campaign_id, "start")
-        log.info("demo: sample campaign %s with %d contacts created", campaign_id, CONTACTS)
+            samples = await _amd_samples(conn)
+        log.info("demo: sample campaign %s with %d contacts and %d AMD samples created", campaign_id, CONTACTS,
+                 samples)
     return DemoData(campaign_id, operators)

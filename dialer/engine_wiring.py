@@ -28,12 +28,15 @@ from fs_app.engine.ports import CampaignConfig
 from fs_app.engine.service import WIRING, Engine
 
 if TYPE_CHECKING:
+    from amd.library import SampleLibrary
+    from dialer.amd_store import MatchRecorder
     from dialer.runtime import Stores
 
 log = logging.getLogger("dialer.engine_wiring")
 
 CHANNEL = "dialer_campaigns"
 REFRESH_S = 5.0
+DRAIN_S = 2.0
 
 
 def changed_fields(old: CampaignConfig, new: CampaignConfig) -> dict[str, Any]:
@@ -143,6 +146,36 @@ def _as_dict(cfg: CampaignConfig) -> dict[str, Any]:
     return {f.name: getattr(cfg, f.name) for f in fields(CampaignConfig)}
 
 
+async def engine_library(stores: Stores) -> tuple[SampleLibrary, MatchRecorder]:
+    """The AMD sample library of this engine process: the portal's table, read now, with every
+    match counted in it. A database error leaves it empty rather than stopping the engine: its
+    detectors still tell people from machines, and the next `amd.reload` fills it."""
+    from amd.library import SampleLibrary
+    from dialer import amd_store
+
+    recorder = amd_store.MatchRecorder(stores.pool)
+    library = SampleLibrary(on_match=recorder)
+    try:
+        async with stores.pool.acquire() as conn:
+            await amd_store.reload_library(conn, library)
+    except (OSError, asyncpg.PostgresError):
+        log.exception("the AMD sample library could not be read: no robot matches until it is reloaded")
+    return library, recorder
+
+
+async def _keep_library_current(stores: Stores, library: SampleLibrary, recorder: MatchRecorder) -> None:
+    from dialer import amd_store
+
+    try:
+        await amd_store.follow_reloads(stores.pool, stores.live, library)
+    finally:
+        library.on_match(None)
+        # Shutdown must not wait on a database that is closing too: a lost count fails nothing.
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(DRAIN_S):
+                await recorder.drain()
+
+
 async def wire_engine(stores: Stores) -> CampaignFollower:
     """Point the engine at the database; keeps an ``on_started`` set earlier (the demo's robots)."""
     follower = CampaignFollower(stores.pool, stores.dsn)
@@ -153,12 +186,24 @@ async def wire_engine(stores: Stores) -> CampaignFollower:
     WIRING.sink = DbResultSink(stores.pool)
     WIRING.campaigns = list(loaded.configs.values())
     WIRING.amd = WIRING.amd or loaded.any_amd
+    # Only an engine that starts the AMD receiver has detectors to give the library to.
+    amd = await engine_library(stores) if WIRING.amd else None
+    WIRING.amd_library = amd[0] if amd is not None else None
     earlier = WIRING.on_started
 
     async def on_started(engine: Engine) -> None:
         if earlier is not None:
             await earlier(engine)
-        await follower.follow(engine)
+        if amd is None:
+            await follower.follow(engine)
+            return
+        reloads = asyncio.create_task(_keep_library_current(stores, *amd), name="amd-library-reload")
+        try:
+            await follower.follow(engine)
+        finally:
+            reloads.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await reloads
 
     WIRING.on_started = on_started
     log.info("engine wired to the database: %d running campaigns", len(loaded.configs))

@@ -42,19 +42,6 @@ async def changed(request: web.Request) -> None:
         log.exception("could not announce the AMD library reload")
 
 
-async def _follow(context: AppContext, lib: SampleLibrary) -> None:
-    while True:
-        try:
-            async for origin in context.live.subscribe(amd_store.RELOAD_CHANNEL):
-                if origin != _ORIGIN:
-                    await _reload(context, lib)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("AMD reload subscription failed; retrying")
-            await asyncio.sleep(2.0)
-
-
 async def library_ctx(app: web.Application) -> AsyncIterator[None]:
     """cleanup_ctx: the library lives as long as the application."""
     context = app[CTX]
@@ -63,7 +50,8 @@ async def library_ctx(app: web.Application) -> AsyncIterator[None]:
     recorder = amd_store.MatchRecorder(context.pool)
     lib.on_match(recorder)
     await _reload(context, lib)
-    task = asyncio.create_task(_follow(context, lib), name="amd-library-reload")
+    task = asyncio.create_task(amd_store.follow_reloads(context.pool, context.live, lib, own_origin=_ORIGIN),
+                               name="amd-library-reload")
     yield
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):

@@ -83,6 +83,12 @@ class Item:
     text: str = ""
 
 
+# sox dithers every 16-bit output of an effect chain with noise seeded from the clock, so without
+# -R ("repeatable": a fixed seed) no two runs of one seed produced the same corpus: every clip's low
+# bits differed, and through the channel model's thresholds so did labels and scores.
+SOX_REPEATABLE = ("-R",)
+
+
 class Synth:
     """espeak-ng + sox; a clip is float64 at 8 kHz, already band-limited."""
 
@@ -95,7 +101,7 @@ class Synth:
         wav = subprocess.run(["espeak-ng", "-v", voice, "-s", str(speed), "-p", str(pitch), "--stdout", text],
                              capture_output=True, check=True).stdout
         effects = ["tempo", "-s", f"{tempo:.3f}"] if abs(tempo - 1.0) > 1e-3 else []
-        out = subprocess.run(["sox", "-t", "wav", "-", "-t", "wav", "-", *effects, "sinc", "300-3400",
+        out = subprocess.run(["sox", *SOX_REPEATABLE, "-t", "wav", "-", "-t", "wav", "-", *effects, "sinc", "300-3400",
                               "rate", str(RATE)], input=wav, capture_output=True, check=True).stdout
         x = decode_audio(out, "espeak").astype(np.float64)
         return _trim(x)
@@ -104,7 +110,8 @@ class Synth:
     def tempo(self, x: F, factor: float) -> F:
         """Tempo change that keeps the pitch (sox WSOLA), as a replayed recording would sound."""
         wav = wav_bytes(np.clip(np.round(x), -32768, 32767).astype(np.int16))
-        out = subprocess.run(["sox", "-t", "wav", "-", "-t", "wav", "-", "tempo", "-s", f"{factor:.3f}"],
+        out = subprocess.run(["sox", *SOX_REPEATABLE, "-t", "wav", "-", "-t", "wav", "-", "tempo", "-s",
+                              f"{factor:.3f}"],
                              input=wav, capture_output=True, check=True).stdout
         return decode_audio(out, "sox").astype(np.float64)
 

@@ -13,7 +13,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fs_app.engine.commands import (
     Api,
@@ -35,6 +35,9 @@ from fs_app.engine.ports import ContactSource, ResultSink
 from fs_app.engine.store import AttemptRow, AttemptStore
 from fs_app.esl import CommandError, EslClient, EslError, Event
 
+if TYPE_CHECKING:
+    from amd.library import SampleLibrary
+
 log = logging.getLogger("dialer.engine")
 
 # Calls of these states found still up at start-up are somebody's conversation: left alone.
@@ -53,10 +56,14 @@ class AmdSettings:
 class Driver:
     def __init__(self, core: EngineCore, client: EslClient, store: AttemptStore, source: ContactSource,
                  sink: ResultSink, *, live: LiveWriter | None = None, amd: AmdSettings | None = None,
-                 tick_s: float = 0.1, clock: Callable[[], float] = time.time) -> None:
+                 amd_library: SampleLibrary | None = None, tick_s: float = 0.1,
+                 clock: Callable[[], float] = time.time) -> None:
         self.core, self.client, self.store = core, client, store
         self.source, self.sink, self.live = source, sink, live
         self.amd_settings, self.tick_s, self.clock = amd, tick_s, clock
+        # Shared by every call's detector: the owner reloads it in place (amd.reload) and it counts
+        # matches, so a sample verified in the portal hangs up robots here without a restart.
+        self.amd_library = amd_library
         self.latencies_ms: list[float] = []
         self.events_seen = 0
         self.originates = 0
@@ -153,6 +160,8 @@ class Driver:
 
     def _on_verdict(self, call_id: str, verdict: Any) -> None:
         self._amd_ports.pop(call_id, None)
+        if verdict.sample_id is not None:
+            log.info("call %s: robot of library sample %s", call_id, verdict.sample_id)
         self.run(self.core.on_verdict(call_id, str(verdict.kind.value), self.clock()), time.perf_counter())
 
     # -- commands out -----------------------------------------------------------------------------------
@@ -278,7 +287,7 @@ class Driver:
         port = cfg.first_local_port + self._next_port
         self._next_port = (self._next_port + 1) % cfg.ports
         self._amd_ports[uuid] = port
-        self._amd.register(port, uuid, Detector())
+        self._amd.register(port, uuid, Detector(self.amd_library))
         remote = self._amd_transport.get_extra_info("sockname")
         self._mark(t0)
         try:

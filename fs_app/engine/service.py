@@ -26,6 +26,7 @@ from fs_app.engine.store import PgAttemptStore
 from fs_app.esl import EslClient, EslError
 
 if TYPE_CHECKING:
+    from amd.library import SampleLibrary
     from dialer.runtime import Stores
     from fs_app.switchsim import SimSwitch
 
@@ -49,6 +50,9 @@ class Wiring:
     # Start the AMD receiver even when no campaign of ``campaigns`` uses it: campaigns that
     # start later (loaded from the database) may.
     amd: bool = False
+    # The sample library the detectors match robots against; its owner (dialer.engine_wiring)
+    # loads it from the database and keeps it current. None: no ROBOT verdicts.
+    amd_library: SampleLibrary | None = None
     on_started: Callable[[Engine], Awaitable[None]] | None = None
 
 
@@ -80,7 +84,8 @@ async def run_engine(stores: Stores) -> None:
     client = EslClient(host, port, password, queue_events=False)
     amd = AmdSettings() if wiring.amd or any(c.amd for c in wiring.campaigns) else None
     driver = Driver(core, client, PgAttemptStore(stores.pool), wiring.source or MemoryContacts(),
-                    wiring.sink or MemoryResults(), live=LiveWriter(stores.live), amd=amd)
+                    wiring.sink or MemoryResults(), live=LiveWriter(stores.live), amd=amd,
+                    amd_library=wiring.amd_library)
     control = EngineControl(core, driver.run, time.time)
     engine = Engine(core, driver, control, switch)
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 import subprocess
@@ -34,3 +35,18 @@ def test_corpus_and_bench(tmp_path: Path) -> None:
     # Loose floors: the figures themselves are what the benchmark reports, not what tests assert.
     assert res["accuracy"] > res["baseline"]["accuracy"]
     assert res["confusion"].get("sit", {}).get("SIT", 0) >= 1
+
+
+@pytest.mark.skipif(shutil.which("espeak-ng") is None or shutil.which("sox") is None,
+                    reason="needs espeak-ng and sox")
+def test_one_seed_gives_the_same_corpus_byte_for_byte(tmp_path: Path) -> None:
+    # Evaluation figures are only comparable between runs if regenerating the corpus gives the same files.
+    def digests(out: Path) -> dict[str, str]:
+        subprocess.run([sys.executable, "-m", "bench.amd.corpus", "--out", str(out), "--n", "12", "--seed", "3"],
+                       capture_output=True, text=True, check=True)
+        return {str(p.relative_to(out)): hashlib.sha256(p.read_bytes()).hexdigest()
+                for p in sorted(out.rglob("*")) if p.is_file()}
+
+    first, second = digests(tmp_path / "a"), digests(tmp_path / "b")
+    assert len(first) == 12 + 8 + 2  # calls, library robots, labels.csv and manifest.json
+    assert first == second

@@ -1,12 +1,14 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
-from amd.audio import frames
+from amd.audio import frames, read_audio
 from amd.detector import Detector
 from amd.tones import ToneDetector, ToneEvent, ToneKind
-from amd.verdict import VerdictKind
+from amd.verdict import Verdict, VerdictKind
 from tests.amd.conftest import silence, tone
 
 
@@ -65,3 +67,35 @@ def test_detector_verdicts_on_tones() -> None:
     assert verdict(np.concatenate([silence(0.5), tone(1000, 0.5), silence(1.0)])) is VerdictKind.MACHINE
     # A beep in early media (before answer) does not make the answered call a machine.
     assert verdict(np.concatenate([tone(1000, 0.5), silence(3.0)]), answer=1.0) is VerdictKind.SILENCE
+
+
+SPEECH = Path(__file__).resolve().parents[2] / "amd" / "data" / "sim" / "library" / "robot00.wav"
+
+
+def _after_greeting(freq: float, seconds: float) -> np.ndarray:
+    greeting = read_audio(SPEECH)[: 8000 * 3 // 2]  # 1.5 s of a spoken sentence
+    return np.concatenate([silence(0.3), greeting, silence(0.3), tone(freq, seconds), silence(2.0)])
+
+
+def _verdict(sig: np.ndarray) -> Verdict:
+    det = Detector()
+    for fr in frames(sig):
+        if (v := det.feed(fr)) is not None:
+            return v
+    return det.finish()
+
+
+@pytest.mark.parametrize("freq,seconds", [(440.0, 0.8), (425.0, 0.9), (1100.0, 0.6)])
+def test_a_ringback_or_cng_pitched_beep_after_a_greeting_is_a_voicemail_beep(freq: float, seconds: float) -> None:
+    v = _verdict(_after_greeting(freq, seconds))
+    assert v.kind is VerdictKind.MACHINE and "beep" in v.reason
+
+
+def test_a_ringback_burst_after_a_greeting_is_not_a_beep() -> None:
+    # 1 s on: a call being transferred after an announcement, not a voicemail.
+    assert "beep" not in _verdict(_after_greeting(425.0, 1.0)).reason
+
+
+def test_cng_with_no_greeting_is_still_a_fax() -> None:
+    sig = np.concatenate([silence(0.5), tone(1100.0, 0.5), silence(3.0), tone(1100.0, 0.5), silence(1.0)])
+    assert _verdict(sig).kind is VerdictKind.FAX
