@@ -17,6 +17,7 @@ its pitch contour disagrees everywhere, not only its timing.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 from numpy.typing import NDArray
@@ -65,6 +66,11 @@ class SampleSpectrum:
         level = spec.max(axis=1) if len(spec) else np.zeros(0, dtype=np.float32)
         speech = level >= (float(level.max()) if len(level) else 0.0) - SPEECH_RANGE_DB
         return cls(np.power(10.0, spec.astype(np.float64) / 10.0), speech, level.astype(np.float32))
+
+    @cached_property
+    def power_sum(self) -> NDArray[np.float64]:
+        """Per frame, the power summed over the band: the denominator of every gain estimate."""
+        return np.maximum(self.power.sum(axis=1), 1e-9)
 
 
 class CallSpectrum:
@@ -115,6 +121,15 @@ class CallPower:
                  else np.zeros(F_HI - F_LO, dtype=np.float64))
         return cls(power, np.log10(power), noise)
 
+    @cached_property
+    def log_power32(self) -> NDArray[np.float32]:
+        return self.log_power.astype(np.float32)
+
+    @cached_property
+    def excess(self) -> NDArray[np.float64]:
+        """Per column, the power above the noise floor summed over the band (for the gain estimate)."""
+        return np.maximum(self.power - self.noise, 0.0).sum(axis=1)
+
 
 def verify(call: CallPower, sample: SampleSpectrum, offset_col: int, tempos: tuple[float, ...] = TEMPOS,
            shifts: tuple[int, ...] = SHIFTS) -> Verification:
@@ -125,41 +140,62 @@ def verify(call: CallPower, sample: SampleSpectrum, offset_col: int, tempos: tup
     the prediction only by the noise's own fluctuation; another recording misses the prediction at
     every harmonic and formant. The score is the correlation of call and prediction (log power)
     over the bands where the predicted recording stands above the noise.
+
+    All alignments (tempo x shift) are scored at once, as rows of one array: a call holds only
+    a few dozen comparable columns, so one pass per alignment was mostly numpy's per-call
+    overhead. The best alignment is the first (tempo-major, then shift) of the highest score.
     """
     best = Verification(0.0, 0, 1.0, 0)
-    call_pow, noise = call.power, call.noise
-    n_sample = len(sample.power)
-    for tempo in tempos:
-        for shift in shifts:
-            start = offset_col + shift
-            qi = np.arange(max(start, 0), len(call_pow))
-            # A faster replay (tempo > 1) covers more of the sample per call column.
-            si = np.round((qi - start) * tempo).astype(np.int64)
-            ok = (si >= 0) & (si < n_sample)
-            qi, si = qi[ok], si[ok]
-            qi, si = qi[sample.speech[si]], si[sample.speech[si]]
-            if len(qi) < 3:
-                continue
-            sp = sample.power[si]
-            excess = np.maximum(call_pow[qi] - noise, 0.0).sum(axis=1)
-            gains = excess / np.maximum(sp.sum(axis=1), 1e-9)
-            gain = float(np.median(gains))
-            # Lost packets are silent columns where the recording should sound: leave them out.
-            alive = gains >= gain / 16.0
-            qi, sp = qi[alive], sp[alive]
-            if len(qi) < 3:
-                continue
-            model = gain * sp + noise
-            audible = gain * sp >= noise
-            if int(audible.sum()) < 10:
-                continue
-            # Per-frame centring: the loudness envelope is common to all speech, the spectra are not.
-            la, lb = call.log_power[qi], np.log10(model)
-            w = audible.astype(np.float64)
-            nw = np.maximum(w.sum(axis=1, keepdims=True), 1.0)
-            la = la - (la * w).sum(axis=1, keepdims=True) / nw
-            lb = lb - (lb * w).sum(axis=1, keepdims=True) / nw
-            sim = float((la * lb * w).sum() / np.sqrt((la * la * w).sum() * (lb * lb * w).sum() + 1e-12))
-            if sim > best.similarity:
-                best = Verification(sim, len(qi), tempo, shift)
-    return best
+    n_call, n_sample = len(call.power), len(sample.power)
+    tempo = np.repeat(np.asarray(tempos, dtype=np.float64), len(shifts))
+    shift = np.tile(np.asarray(shifts, dtype=np.int64), len(tempos))
+    start = offset_col + shift
+    lo = max(int(start.min()), 0) if len(start) else n_call
+    if n_call - lo < 3 or n_sample == 0:
+        return best
+    qi = np.arange(lo, n_call)
+    rel = qi[None, :] - start[:, None]
+    # A faster replay (tempo > 1) covers more of the sample per call column.
+    si = np.round(rel * tempo[:, None]).astype(np.int64)
+    valid = (rel >= 0) & (si >= 0) & (si < n_sample)
+    si = np.clip(si, 0, n_sample - 1)
+    valid &= sample.speech[si]
+    counts = valid.sum(axis=1)
+    rows = np.nonzero(counts >= 3)[0]
+    if len(rows) == 0:
+        return best
+    valid, si, counts = valid[rows], si[rows], counts[rows]
+    gains = call.excess[qi][None, :] / sample.power_sum[si]
+    # Per alignment, the median gain over its compared columns (np.median's midpoint rule).
+    ordered = np.sort(np.where(valid, gains, np.inf), axis=1)
+    r = np.arange(len(rows))
+    gain = (ordered[r, (counts - 1) // 2] + ordered[r, counts // 2]) / 2.0
+    # Lost packets are silent columns where the recording should sound: leave them out.
+    alive = valid & (gains >= (gain / 16.0)[:, None])
+    frames = alive.sum(axis=1)
+    cols = np.nonzero(alive.any(axis=0))[0]
+    alive, si, qi = alive[:, cols], si[:, cols], qi[cols]
+    noise = call.noise
+    gsp = gain[:, None, None] * sample.power[si]
+    audible = (gsp >= noise) & alive[:, :, None]
+    # Per-frame centring: the loudness envelope is common to all speech, the spectra are not.
+    # Only audible bands count (weight 1, the rest 0), so the centred sums come from plain
+    # weighted sums: sum w(a-ma)(b-mb) = sum wab - sum wa * sum wb / nw, per frame. The log spectra
+    # come from float32 decibels, so the elementwise work is done in float32 (half the memory
+    # traffic); the sums are accumulated in float64.
+    w = audible.astype(np.float32)
+    la = call.log_power32[qi][None, :, :] * w
+    lb = np.log10((gsp + noise).astype(np.float32)) * w
+    nw = np.maximum(w.sum(axis=2, dtype=np.float64), 1.0)
+    sa, sb = la.sum(axis=2, dtype=np.float64), lb.sum(axis=2, dtype=np.float64)
+    sab = np.einsum("aij,aij->a", la, lb, dtype=np.float64) - (sa * sb / nw).sum(axis=1)
+    saa = np.einsum("aij,aij->a", la, la, dtype=np.float64) - (sa * sa / nw).sum(axis=1)
+    sbb = np.einsum("aij,aij->a", lb, lb, dtype=np.float64) - (sb * sb / nw).sum(axis=1)
+    sim = sab / np.sqrt(saa * sbb + 1e-12)
+    ok = (frames >= 3) & (audible.sum(axis=(1, 2)) >= 10)
+    sim = np.where(ok, sim, -np.inf)
+    k = int(np.argmax(sim))
+    if not sim[k] > 0.0:
+        return best
+    a = int(rows[k])
+    return Verification(float(sim[k]), int(frames[k]), float(tempo[a]), int(shift[a]))

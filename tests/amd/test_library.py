@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from amd.audio import AudioError, alaw_decode, alaw_encode, frames, write_wav
-from amd.detector import Detector
+from amd.classifier import default_model
+from amd.detector import Detector, DetectorConfig
 from amd.library import (
     DuplicateSampleError,
     SampleLibrary,
@@ -119,3 +120,43 @@ def test_promising_library_candidate_holds_a_human_verdict_briefly(human_pcm: np
     held_kind, held_at = _human_verdict(det, human_pcm, 0.84)
     assert held_kind.routes_to_operator
     assert at < held_at <= at + det.config.human_hold_s + 0.1 + 1e-9
+
+
+def _machine_verdict(det: Detector, pcm: np.ndarray, promising: float) -> tuple[VerdictKind, float]:
+    assert det._acc is not None
+    verdict = None
+    for fr in frames(pcm):
+        det._acc.promising = (promising, 0.4)
+        if (verdict := det.feed(fr)) is not None:
+            break
+    assert verdict is not None
+    return verdict.kind, verdict.at_s
+
+
+class _SureMachine:
+    """A classifier that calls everything a machine, so MACHINE comes as soon as the rules allow."""
+
+    def __init__(self) -> None:
+        self.thresholds = default_model().thresholds
+
+    def p_machine(self, x: object) -> float:
+        return 1.0
+
+
+def test_promising_library_candidate_holds_a_machine_verdict_within_the_robot_window(
+        machine_pcm: np.ndarray) -> None:
+    def det(**kw: float) -> Detector:
+        return Detector(SampleLibrary(), model=_SureMachine(),  # type: ignore[arg-type]
+                        config=DetectorConfig(min_machine_speech_s=0.2, **kw))
+
+    kind, at = _machine_verdict(det(), machine_pcm, 0.0)
+    assert kind is VerdictKind.MACHINE
+    # A candidate that does not look like the recording delays nothing.
+    assert _machine_verdict(det(), machine_pcm, 0.7) == (kind, at)
+    # One that does holds MACHINE (so that ROBOT can name the sample), at most machine_hold_s.
+    d = det()
+    held_kind, held_at = _machine_verdict(d, machine_pcm, 0.84)
+    assert held_kind is VerdictKind.MACHINE
+    assert at < held_at <= at + d.config.machine_hold_s + 0.1 + 1e-9
+    # Past the time a ROBOT would still count as found quickly, MACHINE is not delayed.
+    assert _machine_verdict(det(robot_within_s=0.2), machine_pcm, 0.84) == (kind, at)

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from amd.verify import CallPower, SampleSpectrum, log_spectrum, verify
+from amd.fingerprint import Match, MatchRule
+from amd.libmatch import RELOCK_FRAMES, LibraryMatcher, _Pending
+from amd.library import SampleLibrary, SampleStatus
+from amd.verify import SHIFTS, TEMPOS, CallPower, SampleSpectrum, log_spectrum, verify
 from tests.amd.test_fingerprint import degrade
 
 
@@ -17,3 +20,71 @@ def test_replay_passes_and_other_audio_fails(machine_pcm: np.ndarray, human_pcm:
     other = np.concatenate([lead, human_pcm[: 2 * 8000]])
     bad = verify(CallPower.of(log_spectrum(other)), sample, 12)
     assert bad.similarity < ok.similarity - 0.3
+
+
+def _reference_verify(call: CallPower, sample: SampleSpectrum, offset_col: int,
+                      tempos: tuple[float, ...], shifts: tuple[int, ...]) -> tuple[float, int, float, int]:
+    """The check one alignment at a time, in float64, as it was before it was vectorised."""
+    best = (0.0, 0, 1.0, 0)
+    for tempo in tempos:
+        for shift in shifts:
+            start = offset_col + shift
+            qi = np.arange(max(start, 0), len(call.power))
+            si = np.round((qi - start) * tempo).astype(np.int64)
+            ok = (si >= 0) & (si < len(sample.power))
+            qi, si = qi[ok], si[ok]
+            qi, si = qi[sample.speech[si]], si[sample.speech[si]]
+            if len(qi) < 3:
+                continue
+            sp = sample.power[si]
+            gains = np.maximum(call.power[qi] - call.noise, 0.0).sum(axis=1) / np.maximum(sp.sum(axis=1), 1e-9)
+            gain = float(np.median(gains))
+            alive = gains >= gain / 16.0
+            qi, sp = qi[alive], sp[alive]
+            if len(qi) < 3:
+                continue
+            audible = gain * sp >= call.noise
+            if int(audible.sum()) < 10:
+                continue
+            la, lb, w = call.log_power[qi], np.log10(gain * sp + call.noise), audible.astype(np.float64)
+            nw = np.maximum(w.sum(axis=1, keepdims=True), 1.0)
+            la = la - (la * w).sum(axis=1, keepdims=True) / nw
+            lb = lb - (lb * w).sum(axis=1, keepdims=True) / nw
+            sim = float((la * lb * w).sum() / np.sqrt((la * la * w).sum() * (lb * lb * w).sum() + 1e-12))
+            if sim > best[0]:
+                best = (sim, len(qi), tempo, shift)
+    return best
+
+
+def test_all_alignments_at_once_score_as_one_at_a_time(machine_pcm: np.ndarray, human_pcm: np.ndarray) -> None:
+    sample = SampleSpectrum.of(machine_pcm[: 3 * 8000])
+    lead = np.zeros(1600, dtype=np.int16)
+    for audio in (degrade(machine_pcm[: 2 * 8000], "alaw", 15.0, -10.0, 0.02), human_pcm[: 2 * 8000]):
+        call = CallPower.of(log_spectrum(np.concatenate([lead, audio])))
+        for offset, tempos, shifts in ((12, TEMPOS, SHIFTS), (-20, TEMPOS, SHIFTS),
+                                       (13, (0.99, 1.0, 1.01), (-2, -1, 0)), (200, TEMPOS, SHIFTS)):
+            got = verify(call, sample, offset, tempos, shifts)
+            sim, frames, tempo, shift = _reference_verify(call, sample, offset, tempos, shifts)
+            assert (got.frames, got.tempo, got.shift) == (frames, tempo, shift)
+            assert abs(got.similarity - sim) < 1e-5
+
+
+def test_an_early_tempo_pick_is_searched_again_until_enough_is_compared(machine_pcm: np.ndarray) -> None:
+    # A candidate first checked over a few columns may have been given a wrong tempo; the narrow
+    # search around it (+-0.01 per check) would take seconds to reach the right one.
+    lib = SampleLibrary()
+    lib.add("vm", machine_pcm[: 3 * 8000], SampleStatus.VERIFIED)
+    call = np.concatenate([np.zeros(1600, dtype=np.int16), machine_pcm[:12000]])
+
+    def check(frames: int) -> Match | None:
+        m = LibraryMatcher(lib.index, MatchRule())
+        m.push(call)
+        # Aligned at 0.96 after a short first look, as a candidate can be after one word.
+        m._pending[(0, 12)] = _Pending(votes=5, tempo=0.96, shift=3, frames=frames)
+        return m.add(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int32))
+
+    found = check(RELOCK_FRAMES - 1)
+    assert found is not None and found.sample_id == "vm"
+    # Once a candidate has been compared over enough columns its tempo stands: the narrow search
+    # around the wrong pick does not find the replay.
+    assert check(RELOCK_FRAMES) is None
