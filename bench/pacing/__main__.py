@@ -6,8 +6,13 @@ import argparse
 import json
 import logging
 import multiprocessing
+import os
 import sys
 import time
+
+# Each worker runs its own scenario; BLAS threads inside them only fight over the same cores (the model's
+# matrices are tiny). Set before numpy loads.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 from dataclasses import replace
 from pathlib import Path
 from typing import Any

@@ -5,17 +5,19 @@ from __future__ import annotations
 
 import abc
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from bench.pacing.scenario import BUSY_SHARE, INVALID_SHARE, MACHINE_SHARE, Scenario
 from bench.pacing.sim import MACHINE_WRAP_S, Sim
 from fs_app.pacing import DialMode, Pacer, PacerConfig, PacingParams
-from fs_app.pacing.estimator import DurationView, LogNormal, ResolutionModel
+from fs_app.pacing.estimator import DurationView, LogNormal, RateMeter, ResolutionModel
+from fs_app.pacing.governor import MAX_HEADROOM, abandon_target
 from fs_app.pacing.pacer import ModelState, decide
 
 CAP = 0.03
+ABANDON_MARGIN = 0.005
 ADAPT_INTERVAL_S = 15.0
 
 
@@ -39,12 +41,25 @@ def connect_share(s: Scenario) -> float:
     return s.live_rate * a + MACHINE_SHARE * (1 - a)
 
 
+def _amd_always_off(s: Scenario) -> bool:
+    """AMD so inaccurate that its false positives alone exceed the most the governor ever allows: the AMD
+    lever keeps machine verdicts going to operators all the time, so the truths mix in every machine."""
+    if s.amd_accuracy is None:
+        return False
+    # Live answers in a day when every operator is busy: what the pacer's aim is sized for.
+    live_per_day = s.operators / s.handle_s * s.day_s
+    ceiling = min((CAP - ABANDON_MARGIN) * MAX_HEADROOM, abandon_target(CAP, ABANDON_MARGIN, live_per_day))
+    return 1.0 - s.amd_accuracy > ceiling
+
+
 class BasePolicy(abc.ABC):
     """Hooks default to doing nothing; every policy must say how many calls to place."""
 
     name = "base"
+    # Baselines as published have no AMD lever: machine verdicts are always hung up on.
+    amd_hangup = True
 
-    def on_dial(self, age_s: float, to_operator: bool, now: float) -> None:
+    def on_dial(self, age_s: float, to_operator: bool, now: float, machine_verdict: bool = False) -> None:
         return None
 
     def on_customer(self, wait_s: float | None, now: float) -> None:
@@ -140,7 +155,7 @@ class IssabelStyle(BasePolicy):
         self._talk_mean = 120.0
         self._talks = 0
 
-    def on_dial(self, age_s: float, to_operator: bool, now: float) -> None:
+    def on_dial(self, age_s: float, to_operator: bool, now: float, machine_verdict: bool = False) -> None:
         self._dials += 1
         if to_operator:
             self._connects += 1
@@ -198,7 +213,7 @@ def pacer_params(s: Scenario, **overrides: object) -> PacingParams:
         "hit_rate": connect_share(s),
         "service_level": 0.97,
         "abandon_cap": CAP,
-        "abandon_margin": 0.005,
+        "abandon_margin": ABANDON_MARGIN,
         "amd_false_positive_rate": 0.0 if s.amd_accuracy is None else 1.0 - s.amd_accuracy,
         # A simulated day of dialing stands for 24 h.
         "abandon_window_s": s.day_s,
@@ -216,8 +231,8 @@ class Predictive(BasePolicy):
         self.params = pacer_params(s, **overrides)
         self.pacer = Pacer(self.params, PacerConfig(horizon_s=int(s.ring_timeout_s + 15)))
 
-    def on_dial(self, age_s: float, to_operator: bool, now: float) -> None:
-        self.pacer.observe_dial(age_s, to_operator, now)
+    def on_dial(self, age_s: float, to_operator: bool, now: float, machine_verdict: bool = False) -> None:
+        self.pacer.observe_dial(age_s, to_operator, now, machine_verdict)
 
     def on_customer(self, wait_s: float | None, now: float) -> None:
         self.pacer.observe_customer(wait_s, now)
@@ -232,13 +247,16 @@ class Predictive(BasePolicy):
         self.pacer.observe_wrap(duration_s, now)
 
     def calls(self, sim: Sim, now: float) -> int:
-        return self.pacer.decide(sim.snapshot(), now).calls_to_place
+        decision = self.pacer.decide(sim.snapshot(), now)
+        self.amd_hangup = decision.amd_hangup
+        return decision.calls_to_place
 
 
 class Oracle(BasePolicy):
     """The same model fed the scenario's true parameters (answer-time distribution at the current time
     of day, talk and wrap-up distributions), with a fixed aggressiveness; the reference searches that
-    aggressiveness in hindsight."""
+    aggressiveness in hindsight. It has the same AMD lever as ``predictive`` (the decision function is the
+    same), with the true forecast for either setting."""
 
     def __init__(self, s: Scenario, intensity: float, refresh_s: float = 120.0) -> None:
         self.s = s
@@ -248,6 +266,8 @@ class Oracle(BasePolicy):
         self.refresh_s = refresh_s
         self._state: ModelState | None = None
         self._next = 0.0
+        # Its own recent dial rate, as the pacer keeps it: policy state, not a truth of the scenario.
+        self._dials = RateMeter(PacerConfig().dial_rate_memory_s)
         key = (s, refresh_s)
         # The truth depends only on the scenario and the time of day: the reference search runs several
         # intensities, and they share it instead of re-sampling it (40 000 draws per refresh).
@@ -260,7 +280,7 @@ class Oracle(BasePolicy):
 
     @staticmethod
     def _machine_share(s: Scenario) -> float:
-        if s.amd_accuracy is None:
+        if s.amd_accuracy is None or _amd_always_off(s):
             return MACHINE_SHARE / (MACHINE_SHARE + s.live_rate)
         a = s.amd_accuracy
         return MACHINE_SHARE * (1 - a) / (MACHINE_SHARE * (1 - a) + s.live_rate * a)
@@ -321,14 +341,23 @@ class Oracle(BasePolicy):
         t = np.where(u >= live + pm, rng.uniform(2.0, 6.0, n), t)
         t = np.where(u >= live + pm + pb, rng.uniform(1.0, 4.0, n), t)
         t = np.where(u >= live + pm + pb + pi, rng.uniform(15.0, s.ring_timeout_s, n), t)
-        model = ResolutionModel.from_samples(t[to_op], t[~to_op], max_age_s=self.horizon)
-        machines = MACHINE_SHARE * others if s.amd_accuracy is None else 0.0
+        machine_verdict = answered & ~to_op if s.amd_accuracy is not None else np.zeros(n, dtype=bool)
+        other = ~to_op & ~machine_verdict
+        model = ResolutionModel.from_samples(t[to_op], t[other], max_age_s=self.horizon,
+                                             machine_verdict_ages=t[machine_verdict])
+        machines = MACHINE_SHARE * others if s.amd_accuracy is None or _amd_always_off(s) else 0.0
         rate = s.operators / s.handle_s * live / max(live + machines, 1e-3)
+        amd = s.amd_accuracy is not None
         return ModelState(resolution=model.view(), talk=self.talk, wrap=self.wrap, answers_seen=10**9,
-                          live_rate_per_s=rate, horizon_s=self.horizon)
+                          live_rate_per_s=rate, horizon_s=self.horizon,
+                          resolution_amd_off=model.view(False) if amd else None)
 
     def calls(self, sim: Sim, now: float) -> int:
         if self._state is None or (now >= self._next and self.s.dynamics == "drift"):
             self._state = self._truth(now)
             self._next = (math.floor(now / self.refresh_s) + 1) * self.refresh_s
-        return decide(sim.snapshot(), self.params, now, self._state).calls_to_place
+        state = replace(self._state, dial_rate_per_s=self._dials.rate(now), amd_hangup_now=self.amd_hangup)
+        decision = decide(sim.snapshot(), self.params, now, state)
+        self.amd_hangup = decision.amd_hangup
+        self._dials.add(decision.calls_to_place, now)
+        return decision.calls_to_place

@@ -31,10 +31,12 @@ _OFF, _READY, _TALK, _WRAP = range(4)
 
 class Policy(Protocol):
     name: str
+    # The AMD lever of the policy's last decision: False sends machine verdicts to operators.
+    amd_hangup: bool
 
     def calls(self, sim: Sim, now: float) -> int: ...
 
-    def on_dial(self, age_s: float, to_operator: bool, now: float) -> None: ...
+    def on_dial(self, age_s: float, to_operator: bool, now: float, machine_verdict: bool) -> None: ...
 
     def on_customer(self, wait_s: float | None, now: float) -> None: ...
 
@@ -252,7 +254,14 @@ class Sim:
         now = self.now
         dial_t = self.ringing.pop(k)
         outcome, to_op, _ = self._call_info[k]
-        self.policy.on_dial(now - dial_t, to_op, now)
+        # An answered call AMD did not pass on is a machine verdict (timeouts are NOANSWER by now).
+        machine_verdict = not to_op and outcome <= MACHINE and self.s.amd_accuracy is not None
+        if machine_verdict and not self.policy.amd_hangup:
+            # The policy has AMD hang-ups off: the call goes to an operator, a person among them is a
+            # normal live answer (no false positive), a machine costs its handling time.
+            to_op = True
+            self._call_info[k] = (outcome, True, dial_t)
+        self.policy.on_dial(now - dial_t, to_op, now, machine_verdict)
         if outcome == LIVE:
             self._record_live(k)
             if not to_op:

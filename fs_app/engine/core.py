@@ -90,8 +90,11 @@ class EngineCore:
         call.amd_verdict = verdict
         run = self.st.campaigns[call.campaign_id]
         human = verdict in ("human", "notsure")
-        run.pacer.observe_dial(now - call.started_at, human, now)
-        if human:
+        # The pacer's AMD lever: while AMD false positives would overspend the abandon budget, a machine
+        # verdict goes to an operator like a person (the verdict stays on the record).
+        to_operator = human or not run.amd_hangup
+        run.pacer.observe_dial(now - call.started_at, to_operator, now, machine_verdict=not human)
+        if to_operator:
             call.move(CallEvent.DETECTED_HUMAN, now)
             route_ready(self.st, call, now, out)
             return out

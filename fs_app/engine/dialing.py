@@ -85,6 +85,7 @@ def tick(st: EngineState, now: float, out: list[Command], new_id: Callable[[], s
             continue
         decision = run.pacer.decide(snapshot(st, run, now), now, run.params())
         run.expected_wait_s = decision.expected_wait_s
+        run.amd_hangup = decision.amd_hangup
         if decision.reason != run.last_reason:
             run.last_reason = decision.reason
             out.append(Publish("pacing", {"campaign_id": run.config.campaign_id, "reason": decision.reason,

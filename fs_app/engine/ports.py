@@ -57,6 +57,9 @@ class CampaignConfig:
     max_ports: int | None = None
     fill_in_order: bool = False  # True: the first connector with room (carrier priority); False: spread
     amd: bool = False
+    # Estimated share of people AMD labels machines (1 - accuracy); 0: unknown. The pacer counts these false
+    # positives as abandons and, when they alone would break the cap, has machine verdicts sent to operators.
+    amd_false_positive_rate: float = 0.0
     greeting_sound: str = "ivr/ivr-please_hold.wav"  # played once to a customer queued for an operator
     wait_sound: str = "dialer/expected_wait.wav"  # "ожидаемое время соединения" before the minutes
     hold_music: str = "local_stream://moh"

@@ -115,6 +115,9 @@ class CampaignRun:
     fetching: bool = False  # a FetchTargets is outstanding: never ask twice at once
     expected_wait_s: float = 0.0
     last_reason: str = ""
+    # The pacer's AMD lever (PacingDecision.amd_hangup) from its last decision; False: machine verdicts are
+    # connected to operators instead of hung up on.
+    amd_hangup: bool = True
     rng: random.Random = field(default_factory=random.Random)
     pending: list[DialTarget] = field(default_factory=list)  # fetched, not yet dialled (ports ran out)
     pending_preview: list[Call] = field(default_factory=list)  # accepted preview cards waiting for a port
@@ -127,6 +130,7 @@ def params_for(c: CampaignConfig) -> PacingParams:
     return PacingParams(
         mode=c.dial_mode, call_rate=c.call_rate, hit_rate=c.hit_rate, intensity=c.intensity,
         max_ports=c.max_ports, min_operators=c.min_operators, max_operators=c.max_operators,
+        amd_false_positive_rate=c.amd_false_positive_rate if c.amd else 0.0,
     )
 
 

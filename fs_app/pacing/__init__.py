@@ -15,11 +15,15 @@ the next params), and call::
     decision.expected_wait_s                   # for the greeting of a customer who answers now
     decision.reason                            # "warm-up (progressive)", "governor braking",
                                                # "cruise control paused", "below min operators", ...
+    decision.amd_hangup                        # False: connect AMD machine verdicts to operators
+                                               # (their false positives would break the abandon cap)
 
 and report what happens, each with ``now``::
 
-    pacer.observe_dial(age_s, to_operator, now)  # a dial resolved: needs an operator (person, or a
-                                                 # machine AMD let through) or not; age since dial
+    pacer.observe_dial(age_s, to_operator, now, machine_verdict)
+                                                 # a dial resolved: needs an operator (person, or a
+                                                 # machine AMD let through) or not; age since dial;
+                                                 # machine_verdict: AMD said machine (hung up or not)
     pacer.observe_live_answer(now)               # a person answered (as counted by abandon accounting)
     pacer.observe_customer(wait_s, now)          # a customer reached an operator after wait_s
                                                  # (None: hung up / dropped before one)

@@ -13,6 +13,7 @@ import math
 
 _MIN_LOG_GAIN = math.log(0.05)
 _MAX_LOG_GAIN = math.log(20.0)
+_PAUSE_CUT = math.log(2.0)
 
 
 class CruiseControl:
@@ -33,12 +34,16 @@ class CruiseControl:
     def short_late_rate(self) -> float:
         return self._short_late / self._short_n if self._short_n > 0 else 0.0
 
-    def observe(self, late: bool, target_late: float) -> None:
+    def observe(self, late: bool, target_late: float, learn: bool = True) -> None:
+        """``learn``: the customer was dialed by the model at this gain. Customers of one-to-one dialing
+        (warm-up, braking, pause) are never late, and learning from them winds the gain up until the next
+        predictive refill bursts; they still count towards resuming from a pause."""
         target = min(max(target_late, 1e-3), 0.5)
-        # Balanced when late frequency == target: E[delta] = p*(-(1-t)/t) + (1-p)*1 = 0 at p = t.
-        delta = -(1.0 - target) / target if late else 1.0
-        self.log_gain += self._step * delta / self._memory
-        self.log_gain = min(max(self.log_gain, _MIN_LOG_GAIN), _MAX_LOG_GAIN)
+        if learn:
+            # Balanced when late frequency == target: E[delta] = p*(-(1-t)/t) + (1-p)*1 = 0 at p = t.
+            delta = -(1.0 - target) / target if late else 1.0
+            self.log_gain += self._step * delta / self._memory
+            self.log_gain = min(max(self.log_gain, _MIN_LOG_GAIN), _MAX_LOG_GAIN)
         decay = 1.0 - 1.0 / self._short
         self._short_late = self._short_late * decay + (1.0 if late else 0.0)
         self._short_n = self._short_n * decay + 1.0
@@ -46,5 +51,8 @@ class CruiseControl:
         if self._short_n >= 0.5 * self._short:
             if not self.paused and rate > 2.5 * target:
                 self.paused = True
+                # The burst says the gain has run past the cliff where lateness takes off (late rates
+                # rise steeply with it): resume from well below, not from the edge.
+                self.log_gain = max(self.log_gain - _PAUSE_CUT, _MIN_LOG_GAIN)
             elif self.paused and rate <= target:
                 self.paused = False

@@ -49,7 +49,11 @@ class ResolutionView:
 
 
 class ResolutionModel:
-    """Joint distribution of (needs an operator?, seconds from dial to resolution), binned by second."""
+    """Joint distribution of (needs an operator?, seconds from dial to resolution), binned by second.
+
+    Calls AMD labels as machines are kept apart (``_mv``): whether they need an operator is the pacer's
+    own choice (``PacingDecision.amd_hangup``), so the model serves both answers -- ``view(False)`` counts
+    them as operator calls -- instead of learning a mix of the two regimes that fits neither."""
 
     def __init__(
         self,
@@ -73,11 +77,14 @@ class ResolutionModel:
         self._batch_n = 0
         self._batch_t: float | None = None
         self._op = np.zeros(max_age_s + 1)
+        self._mv = np.zeros(max_age_s + 1)
         self._all = np.zeros(max_age_s + 1)
         self._connects = 0.0
+        self._machine_verdicts = 0.0
         self._total = 0.0
         self._answers_seen = 0
         self._view: ResolutionView | None = None
+        self._view_amd_off: ResolutionView | None = None
         self._dirty_since_view = 0.0
         self._prior(hit_rate, prior_dials, prior_answer_s)
 
@@ -95,16 +102,21 @@ class ResolutionModel:
 
     @classmethod
     def from_samples(cls, to_operator_ages: np.ndarray, other_ages: np.ndarray, *,
-                     max_age_s: int = 60) -> ResolutionModel:
-        """A model of known parameters (simulation oracles), from sampled resolution ages."""
+                     max_age_s: int = 60, machine_verdict_ages: np.ndarray | None = None) -> ResolutionModel:
+        """A model of known parameters (simulation oracles), from sampled resolution ages;
+        ``machine_verdict_ages``: calls AMD labels as machines (not among the other two)."""
         model = cls(hit_rate=0.0, max_age_s=max_age_s, prior_dials=0.0)
         bins = max_age_s + 1
         op = np.bincount(np.minimum(to_operator_ages.astype(int), max_age_s), minlength=bins)
         other = np.bincount(np.minimum(other_ages.astype(int), max_age_s), minlength=bins)
+        mv = np.zeros(bins, dtype=int) if machine_verdict_ages is None else np.bincount(
+            np.minimum(machine_verdict_ages.astype(int), max_age_s), minlength=bins)
         model._op = op.astype(float)
-        model._all = (op + other).astype(float)
+        model._mv = mv.astype(float)
+        model._all = (op + other + mv).astype(float)
         model._connects = float(op.sum())
-        model._total = float(op.sum() + other.sum())
+        model._machine_verdicts = float(mv.sum())
+        model._total = float(op.sum() + other.sum() + mv.sum())
         model._answers_seen = int(op.sum())
         return model
 
@@ -116,8 +128,10 @@ class ResolutionModel:
     def _rescale(self, now: float) -> None:
         k = self._fade.rebase(now)
         self._op /= k
+        self._mv /= k
         self._all /= k
         self._connects /= k
+        self._machine_verdicts /= k
         self._total /= k
 
     def _adapt_half_life(self, now: float) -> None:
@@ -138,7 +152,9 @@ class ResolutionModel:
             self._rescale(now)
             self._fade.half_life_s = target
 
-    def observe(self, age_s: float, to_operator: bool, now: float) -> None:
+    def observe(self, age_s: float, to_operator: bool, now: float, machine_verdict: bool = False) -> None:
+        """``machine_verdict``: AMD labelled the call a machine; it is counted apart whatever happened to it
+        (``to_operator`` then only says whether an operator took it)."""
         self._adapt_half_life(now)
         w = self._fade.weight(now)
         if w > _RESCALE_AT:
@@ -147,7 +163,10 @@ class ResolutionModel:
         b = min(int(age_s), self.max_age_s)
         self._all[b] += w
         self._total += w
-        if to_operator:
+        if machine_verdict:
+            self._mv[b] += w
+            self._machine_verdicts += w
+        elif to_operator:
             self._op[b] += w
             self._connects += w
             self._answers_seen += 1
@@ -158,19 +177,34 @@ class ResolutionModel:
         """Faded count of resolved dials (prior included) behind :meth:`p_connect`."""
         return self._total
 
-    def p_connect(self) -> float:
-        return self._connects / self._total if self._total > 0 else 0.0
+    def p_connect(self, amd_hangup: bool = True) -> float:
+        """Share of dials that need an operator; ``amd_hangup=False``: machine verdicts go to operators."""
+        connects = self._connects if amd_hangup else self._connects + self._machine_verdicts
+        return connects / self._total if self._total > 0 else 0.0
 
-    def view(self) -> ResolutionView:
+    @property
+    def machine_verdict_share(self) -> float:
+        """Faded share of dials AMD labelled machines (0 without AMD)."""
+        return self._machine_verdicts / self._total if self._total > 0 else 0.0
+
+    def view(self, amd_hangup: bool = True) -> ResolutionView:
         """Forecast tables, rebuilt only after ~2 % of the effective sample has changed."""
-        if self._view is None or self._dirty_since_view > 0.02 * self._total:
-            self._view = self._build()
+        stale = self._dirty_since_view > 0.02 * self._total
+        if stale:
+            self._view = self._view_amd_off = None
             self._dirty_since_view = 0.0
-        return self._view
+        if amd_hangup:
+            if self._view is None:
+                self._view = self._build(True)
+            return self._view
+        if self._view_amd_off is None:
+            self._view_amd_off = self._build(False)
+        return self._view_amd_off
 
-    def _build(self) -> ResolutionView:
+    def _build(self, amd_hangup: bool) -> ResolutionView:
         r = self.max_age_s + 1
-        cum_op = np.concatenate(([0.0], np.cumsum(self._op)))
+        op = self._op if amd_hangup else self._op + self._mv
+        cum_op = np.concatenate(([0.0], np.cumsum(op)))
         surv_all = np.cumsum(self._all[::-1])[::-1]
         a = np.arange(r)[:, None]
         t = np.arange(r + 1)[None, :]
@@ -180,11 +214,30 @@ class ResolutionModel:
         table = np.nan_to_num(table, nan=0.0, posinf=0.0)
         np.clip(table, 0.0, 1.0, out=table)
         return ResolutionView(
-            p_connect=self.p_connect(),
+            p_connect=self.p_connect(amd_hangup),
             new_cdf=table[0].copy(),
             inflight=table,
             observations=self._total,
         )
+
+
+class RateMeter:
+    """Events per second over the last ``memory_s`` (exponential average). Starts at zero, so it understates
+    the rate for the first ``memory_s`` -- the warm-up covers that time."""
+
+    def __init__(self, memory_s: float) -> None:
+        self.memory_s = memory_s
+        self._rate = 0.0
+        self._t: float | None = None
+
+    def add(self, count: float, now: float) -> None:
+        self._rate = self.rate(now) + count / self.memory_s
+        self._t = now
+
+    def rate(self, now: float) -> float:
+        if self._t is None:
+            return 0.0
+        return self._rate * math.exp(-max(now - self._t, 0.0) / self.memory_s)
 
 
 @dataclass(frozen=True, slots=True)
@@ -266,7 +319,8 @@ class DurationModel:
         self._dirty += w
 
     def view(self) -> DurationView:
-        if self._view is None or self._dirty > 0.02 * self._total:
+        # 5 %: a duration distribution moves slowly, and each new view rebuilds the supply tables.
+        if self._view is None or self._dirty > 0.05 * self._total:
             self._view = DurationView.from_pmf(self._pmf, self.horizon_s)
             self._dirty = 0.0
         return self._view

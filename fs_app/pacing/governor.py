@@ -16,8 +16,10 @@ from scipy.special import bdtrc, ndtr
 
 from fs_app.pacing.types import AbandonCounts
 
+# Share of the target under which the governor brakes to one-to-one dialing.
+BRAKE_BELOW = 0.1
 # Never spend more than this multiple of the target ahead, however clean the past.
-_MAX_HEADROOM = 1.5
+MAX_HEADROOM = 1.5
 # One-sided z for "95 % of 24-h windows under the cap", inflated because abandons come in bursts.
 _WINDOW_Z = 1.8
 
@@ -64,6 +66,9 @@ class GovernorVerdict:
     # What is left for pacing once the AMD false positives are paid for.
     pacing_budget: float
     braking: bool
+    # False: the estimated AMD false positives alone would overspend the allowance; connect machine
+    # verdicts to operators (then they are no false positives, and cost nothing here).
+    amd_hangup: bool = True
 
 
 def govern(
@@ -74,14 +79,29 @@ def govern(
     margin: float,
     amd_false_positive_rate: float,
     expected_live_ahead: float,
+    amd_fallback: bool = False,
+    amd_affordable: float | None = None,
 ) -> GovernorVerdict:
+    """``amd_fallback``: when the AMD false positives alone exceed the allowance, they are not spent --
+    the pacer stops hanging up on machine verdicts (``amd_hangup`` False) and paces with all of it.
+    ``amd_affordable``: the highest mean abandon rate that keeps the windows under the cap (small teams'
+    windows are granular, see :func:`abandon_target`); false positives above it are never affordable."""
     target = max(cap - margin, 0.0)
     ahead = max(expected_live_ahead, 1.0)
-    allowed = target * _MAX_HEADROOM
+    allowed = target * MAX_HEADROOM
     for window in (last_24h, last_30d):
         allowed = min(allowed, (target * (window.live + ahead) - window.abandoned) / ahead)
     allowed = max(allowed, 0.0)
-    budget = allowed - amd_false_positive_rate
+    ceiling = target * MAX_HEADROOM if amd_affordable is None else min(target * MAX_HEADROOM, amd_affordable)
+    never_affordable = amd_false_positive_rate > ceiling
+    # An AMD that can never be afforded is off and costs nothing. One that is off only until the windows
+    # recover still leaves no budget: the pacer brakes to one call per ready operator, so the calls in flight
+    # when the lever flips back -- dialed for AMD's lower connect rate -- each have an operator waiting.
+    budget = allowed - (0.0 if amd_fallback and never_affordable else amd_false_positive_rate)
     # Below a tenth of the target nothing useful can be spent without risking the cap.
-    braking = budget <= 0.1 * target
-    return GovernorVerdict(allowed_rate=allowed, pacing_budget=max(budget, 0.0), braking=braking)
+    braking = budget <= BRAKE_BELOW * target
+    # While braking, false positives are not spent either: one call per ready operator with hang-ups off
+    # abandons nobody, so the windows recover fastest.
+    amd_hangup = not (amd_fallback and (never_affordable or braking or amd_false_positive_rate > allowed))
+    return GovernorVerdict(allowed_rate=allowed, pacing_budget=max(budget, 0.0), braking=braking,
+                           amd_hangup=amd_hangup)

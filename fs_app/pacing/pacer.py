@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import logging
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from fs_app.pacing.cruise import CruiseControl
-from fs_app.pacing.estimator import DurationModel, DurationView, ResolutionModel, ResolutionView
+from fs_app.pacing.estimator import DurationModel, DurationView, RateMeter, ResolutionModel, ResolutionView
 from fs_app.pacing.forecast import (
     customer_demand,
     expected_wait,
@@ -44,6 +44,21 @@ class ModelState:
     # Relative error of the estimated connect rate, shared by all dials in flight (see
     # ``forecast.marginal_late_probability``); 0 for a model that knows the true rate.
     connect_cv: float = 0.0
+    # The same forecast when machine verdicts go to operators (``PacingDecision.amd_hangup`` False); None
+    # without AMD, when both are the same.
+    resolution_amd_off: ResolutionView | None = None
+    connect_cv_amd_off: float = 0.0
+    # Dials the pacer has been placing per second lately: they go on while the new dial rings, and the
+    # ones that answer first are served first (see ``forecast.customer_demand``).
+    dial_rate_per_s: float = 0.0
+    # The AMD lever the engine applies now (the last decision's ``amd_hangup``).
+    amd_hangup_now: bool = True
+
+    def for_amd(self, amd_hangup: bool) -> tuple[ResolutionView, float]:
+        """Resolution forecast and its connect-rate error under the given AMD lever."""
+        if amd_hangup or self.resolution_amd_off is None:
+            return self.resolution, self.connect_cv
+        return self.resolution_amd_off, self.connect_cv_amd_off
 
 
 def _capacity(snapshot: PacingSnapshot, params: PacingParams) -> int:
@@ -70,10 +85,10 @@ def _one_to_one(snapshot: PacingSnapshot) -> int:
     return max(snapshot.ready - len(snapshot.queued_waits_s) - len(snapshot.ringing_ages_s), 0)
 
 
-def _progressive_rate(params: PacingParams, model: ModelState | None) -> float:
+def _progressive_rate(params: PacingParams, model: ModelState | None, amd_hangup: bool) -> float:
     rate = params.call_rate
     if model is not None and model.answers_seen >= params.warmup_answers:
-        measured = model.resolution.p_connect
+        measured = model.for_amd(amd_hangup)[0].p_connect
         if measured > 0 and params.hit_rate > 0:
             # Keep the supervisor's intended connects per free operator as the connect rate moves.
             rate = params.call_rate * params.hit_rate / measured
@@ -125,6 +140,9 @@ def decide(
         ids = snapshot.ready_operator_ids[: min(capacity, snapshot.ready)]
         return PacingDecision(len(ids), reserve_operator_ids=ids, reason="preview reservation")
 
+    # The long-run aim is lower for small teams, whose windows are noisy (the governor guards the windows).
+    aim = abandon_target(params.abandon_cap, params.abandon_margin,
+                         max(_live_per_window(params, model), snapshot.abandon_24h.live))
     governor = govern(
         snapshot.abandon_24h,
         snapshot.abandon_30d,
@@ -132,54 +150,69 @@ def decide(
         margin=params.abandon_margin,
         amd_false_positive_rate=params.amd_false_positive_rate,
         expected_live_ahead=_live_ahead(params, model),
+        amd_fallback=params.amd_fallback,
+        amd_affordable=aim,
     )
+    amd = governor.amd_hangup
+    # Turning hang-ups off triples what the calls in flight will need from operators at a low live rate
+    # (every machine verdict now joins the people), and they were dialed for the lower rate: keep hanging
+    # up and brake to one-to-one until each of them has a ready operator. Turning it back on only leaves
+    # operators idle.
+    in_flight = len(snapshot.ringing_ages_s) + len(snapshot.queued_waits_s)
+    amd_now = model.amd_hangup_now if model is not None else True
+    if not amd and amd_now and in_flight > snapshot.ready:
+        amd = True
+        governor = replace(governor, amd_hangup=True, braking=True)
     if params.mode is DialMode.PROGRESSIVE:
-        rate = 1.0 if governor.braking else _progressive_rate(params, model)
+        rate = 1.0 if governor.braking else _progressive_rate(params, model, amd)
         n = min(_progressive_calls(snapshot, rate), capacity)
         reason = "governor braking" if governor.braking else "progressive"
         return PacingDecision(n, expected_wait_s=_simple_wait(snapshot, model), reason=reason,
-                              call_rate=rate)
+                              call_rate=rate, amd_hangup=amd)
 
     safe = min(_one_to_one(snapshot), capacity)
     if model is None or model.answers_seen < params.warmup_answers or not model.warm:
         rate = params.call_rate
         if governor.braking:
             return PacingDecision(safe, expected_wait_s=_simple_wait(snapshot, model),
-                                  reason="governor braking", call_rate=1.0)
+                                  reason="governor braking", call_rate=1.0, amd_hangup=amd)
         n = min(_progressive_calls(snapshot, rate), capacity)
         return PacingDecision(n, expected_wait_s=_simple_wait(snapshot, model),
-                              reason="warm-up (progressive)", call_rate=rate)
+                              reason="warm-up (progressive)", call_rate=rate, amd_hangup=amd)
 
+    resolution, connect_cv = model.for_amd(amd)
     horizon = model.horizon_s
     supply = operator_supply(snapshot.ready, snapshot.talk_elapsed_s, snapshot.wrap_elapsed_s,
                              model.talk, model.wrap, horizon)
     queued = len(snapshot.queued_waits_s)
     wait = expected_wait(supply, queued, model.talk.mean + model.wrap.mean)
     if governor.braking:
-        return PacingDecision(safe, expected_wait_s=wait, reason="governor braking", call_rate=1.0)
+        return PacingDecision(safe, expected_wait_s=wait, reason="governor braking", call_rate=1.0,
+                              amd_hangup=amd)
     if params.cruise_control and params.intensity is None and model.cruise_paused:
-        return PacingDecision(safe, expected_wait_s=wait, reason="cruise control paused", call_rate=1.0)
+        return PacingDecision(safe, expected_wait_s=wait, reason="cruise control paused", call_rate=1.0,
+                              amd_hangup=amd)
     if snapshot.ready - queued <= 0 and supply.frees_within_horizon < MIN_EXPECTED_FREES:
-        return PacingDecision(0, expected_wait_s=wait, reason="no operator ready or about to be free")
+        return PacingDecision(0, expected_wait_s=wait, reason="no operator ready or about to be free",
+                              amd_hangup=amd)
 
-    # The governor guards the windows; the long-run aim is lower for small teams, whose windows are noisy.
-    aim = abandon_target(params.abandon_cap, params.abandon_margin,
-                         max(_live_per_window(params, model), snapshot.abandon_24h.live))
-    budget = min(1.0 - params.service_level, governor.allowed_rate, aim) - params.amd_false_positive_rate
+    fp = params.amd_false_positive_rate if amd else 0.0
+    budget = min(1.0 - params.service_level, governor.allowed_rate, aim) - fp
     if budget <= 0:
         return PacingDecision(safe, expected_wait_s=wait, reason="service level leaves no budget",
-                              call_rate=1.0)
+                              call_rate=1.0, amd_hangup=amd)
     gain = params.intensity if params.intensity is not None else (
         model.cruise_gain if params.cruise_control else 1.0)
     threshold = min(budget * gain, 0.5)
-    demand = customer_demand(queued, snapshot.ringing_ages_s, model.resolution, horizon)
+    demand = customer_demand(queued, snapshot.ringing_ages_s, resolution, horizon, model.dial_rate_per_s)
     grace = max(round(params.connect_grace_s), 0)
-    n = largest_batch(threshold, capacity, supply, demand, model.resolution, grace, model.connect_cv)
+    n = largest_batch(threshold, capacity, supply, demand, resolution, grace, connect_cv)
     n = max(n, safe)
-    p = model.resolution.p_connect
+    p = resolution.p_connect
     expected_free = snapshot.ready - queued + supply.frees_within_horizon
     rate = (len(snapshot.ringing_ages_s) + n) / expected_free if expected_free > 0 else 0.0
-    return PacingDecision(n, expected_wait_s=wait, reason=f"predictive p={p:.3f}", call_rate=rate)
+    return PacingDecision(n, expected_wait_s=wait, reason=f"predictive p={p:.3f}", call_rate=rate,
+                          amd_hangup=amd)
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,6 +232,8 @@ class PacerConfig:
     resolution_min_half_life_s: float = 300.0
     # Least relative error assumed for the learned connect rate (see ``Pacer._connect_cv``).
     connect_rate_cv: float = 0.03
+    # Memory of the recent dial rate that forecasts the dials still to come (``ModelState.dial_rate_per_s``).
+    dial_rate_memory_s: float = 30.0
 
 
 class Pacer:
@@ -226,11 +261,15 @@ class Pacer:
         self._connects = 0
         self._last_reason = ""
         self._warmed = False
+        # The AMD lever of the last decision: whether AMD false positives are being spent right now.
+        self._amd_hangup = True
+        self.dials = RateMeter(self.config.dial_rate_memory_s)
 
     def _target_late(self, params: PacingParams, now: float) -> float:
         per_window = self._current_rate(now) * params.abandon_window_s
         target = abandon_target(params.abandon_cap, params.abandon_margin, per_window)
-        return max(min(1.0 - params.service_level, target) - params.amd_false_positive_rate, 1e-3)
+        fp = params.amd_false_positive_rate if self._amd_hangup else 0.0
+        return max(min(1.0 - params.service_level, target) - fp, 1e-3)
 
     def _current_rate(self, now: float) -> float:
         if self._rate_t is None or self._rate_start is None:
@@ -246,10 +285,11 @@ class Pacer:
             return rate
         return rate / (1.0 - math.exp(-elapsed / tau))
 
-    def observe_dial(self, age_s: float, to_operator: bool, now: float) -> None:
+    def observe_dial(self, age_s: float, to_operator: bool, now: float, machine_verdict: bool = False) -> None:
         """A dial resolved ``age_s`` after it was placed; ``to_operator``: it needs an operator (a person,
-        or a machine AMD let through)."""
-        self.resolution.observe(age_s, to_operator, now)
+        or a machine AMD let through); ``machine_verdict``: AMD labelled it a machine (hung up, or sent to
+        an operator while ``amd_hangup`` is off) -- the model keeps those apart to forecast either way."""
+        self.resolution.observe(age_s, to_operator, now, machine_verdict)
         if self._first_dial is None:
             self._first_dial = now - age_s
 
@@ -263,7 +303,8 @@ class Pacer:
         late = wait_s is None or wait_s > self.params.connect_grace_s
         if wait_s is not None:
             self._connects += 1
-        self.cruise.observe(late, self._target_late(self.params, now))
+        self.cruise.observe(late, self._target_late(self.params, now),
+                            learn=self._last_reason.startswith("predictive"))
 
     def observe_talk(self, duration_s: float, now: float) -> None:
         self.talk.observe(duration_s, now)
@@ -299,6 +340,8 @@ class Pacer:
         self._rate_t = now
 
     def model_state(self, now: float) -> ModelState:
+        # The machine-verdict variant only once AMD has labelled some calls (a campaign with AMD).
+        amd = self.resolution.machine_verdict_share > 0
         return ModelState(
             resolution=self.resolution.view(),
             talk=self.talk.view(),
@@ -309,14 +352,18 @@ class Pacer:
             cruise_paused=self.cruise.paused,
             horizon_s=self.config.horizon_s,
             warm=self._warm(now),
-            connect_cv=self._connect_cv(),
+            connect_cv=self._connect_cv(True),
+            resolution_amd_off=self.resolution.view(False) if amd else None,
+            connect_cv_amd_off=self._connect_cv(False) if amd else 0.0,
+            dial_rate_per_s=self.dials.rate(now),
+            amd_hangup_now=self._amd_hangup,
         )
 
-    def _connect_cv(self) -> float:
+    def _connect_cv(self, amd_hangup: bool) -> float:
         """Relative standard error of the connect-rate estimate, sqrt((1 - p) / (p * n)) over its faded
         sample: ~7 % for 2000 dials at 10 % connects, 2 % at 50 %. Low-connect campaigns need many dials per
         operator, so this shared error, not the binomial noise, decides whether a refill bursts."""
-        p = self.resolution.p_connect()
+        p = self.resolution.p_connect(amd_hangup)
         n = self.resolution.effective_dials
         if p <= 0 or n <= 0:
             return 1.0
@@ -328,6 +375,8 @@ class Pacer:
         if params is not None:
             self.params = params
         decision = decide(snapshot, self.params, now, self.model_state(now))
+        self._amd_hangup = decision.amd_hangup
+        self.dials.add(decision.calls_to_place, now)
         if decision.reason != self._last_reason and not decision.reason.startswith("predictive"):
             log.info("pacing: %s (calls=%d)", decision.reason, decision.calls_to_place)
         self._last_reason = decision.reason

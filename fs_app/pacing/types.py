@@ -64,6 +64,10 @@ class PacingParams:
     connect_grace_s: float = 2.0
     # Estimated share of human answers that AMD hangs up on as machines; they count as abandons.
     amd_false_positive_rate: float = 0.0
+    # When those estimated false positives alone would exceed what the abandon governor allows, stop
+    # hanging up on machine verdicts (they go to operators like people) until the windows recover: an AMD
+    # too inaccurate for the cap (95 % against 3 %) then costs operator time instead of breaking the law.
+    amd_fallback: bool = True
     # Live answers to observe before the predictive model replaces the warm-up ratio.
     warmup_answers: int = 30
     max_call_rate: float = 30.0
@@ -200,6 +204,9 @@ class PacingDecision:
     reason: str = ""
     # Effective calls per free operator, for supervisors' displays.
     call_rate: float = 0.0
+    # False: connect calls AMD labels as machines to operators instead of hanging up (see
+    # ``PacingParams.amd_fallback``); the engine applies it to every verdict until the next decision.
+    amd_hangup: bool = True
 
     @property
     def reserve_operator_id(self) -> str | None:

@@ -71,6 +71,23 @@ async def test_amd_machine_is_hung_up_with_answering_machine_code() -> None:
         assert r.operator("7").state is OperatorState.READY
 
 
+async def test_amd_lever_sends_machine_verdicts_to_operators_when_false_positives_would_break_the_cap() -> None:
+    # 5 % of people hung up on as machines is more than the 3 % cap allows: the pacer turns the lever.
+    async with rig(config(amd=True, amd_false_positive_rate=0.05), targets=[target(1)], amd=True) as r:
+        r.pin(1, plan("voicemail", machine_s=20.0))
+        await r.nailed("7")
+        await r.until(lambda: r.operator("7").call_id is not None
+                      and r.core.st.calls[r.operator("7").call_id].state is CallState.TALKING, within_s=12)
+        call = r.core.st.calls[r.operator("7").call_id]
+        assert call.amd_verdict in ("machine", "robot")
+        assert not r.core.st.campaigns[1].amd_hangup
+        r.switch.core.hangup(call.call_id)
+        await r.until(lambda: r.operator("7").state is OperatorState.WRAP_UP)
+        r.control.wrap_up("7", "answering_machine")
+        res = await r.result(1)
+        assert res.operator_id == "7" and res.connected_at is not None
+
+
 async def test_preview_accept_reject_and_timeout() -> None:
     cfg = config(dial_mode=DialMode.PREVIEW, preview_s=60)
     async with rig(cfg, targets=[target(1), target(2), target(3)]) as r:
