@@ -47,7 +47,9 @@ async def test_no_operator_free_greeting_by_sendmsg_then_connected_when_one_free
         r.control.wrap_up("7", "sale")
         res = await r.result(queued.target.contact_id)
         assert res.wait_to_operator_ms is not None and res.connected_at is not None
-        assert res.wait_to_operator_ms == round((res.connected_at - res.answered_at) * 1000)
+        # The wait runs from the moment the call was ready for an operator (with AMD off, the answer as the
+        # engine saw it: its own clock read, which can differ from answered_at by a rounding millisecond).
+        assert abs(res.wait_to_operator_ms - round((res.connected_at - res.answered_at) * 1000)) <= 1
 
 
 async def test_customer_hangs_up_in_queue_is_abandoned_queue() -> None:
@@ -125,8 +127,12 @@ async def test_agentless_transfers_answered_calls_to_the_ivr_with_the_contact_he
         res = await r.result(1)
         assert res.system_code == "answered_human" and res.operator_id is None
         assert any("sip_h_X-Dialer-Contact-Id=1" in o for o in r.originates)
-        ch = r.switch.core.channels.get(res.call_id)
-        assert ch is None or (ch.app is not None and ch.app[0] in ("playback", "answer"))
+        # The result is recorded when the transfer is sent; the switch applies it a moment later.
+        def in_ivr() -> bool:
+            ch = r.switch.core.channels.get(res.call_id)
+            return ch is None or (ch.app is not None and ch.app[0] in ("playback", "answer"))
+
+        await r.until(in_ivr)
 
 
 async def test_hold_transfer_to_ivr_and_supervisor_modes() -> None:
