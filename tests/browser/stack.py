@@ -61,8 +61,9 @@ async def demo_stack(settings: Settings, pool: asyncpg.Pool, live: LiveStore, ap
                      operator_id: int, campaign_id: int, contact_id: int) -> AsyncIterator[Stack]:
     saved = replace(WIRING) if isinstance(WIRING, Wiring) else None
     target = DialTarget(contact_id, "phone", "+79990000001", "lease-1", {"name": "Иван Петров"})
-    WIRING.source = MemoryContacts([target, *MemoryContacts.generate(20, start_id=contact_id + 1)],
-                                   campaign_id=campaign_id)
+    # One contact only: a second call offered the moment the operator is ready again would race the
+    # flow's last step (the not-ready click would become "not ready after this call").
+    WIRING.source = MemoryContacts([target], campaign_id=campaign_id)
     WIRING.sink = MemoryResults()
     WIRING.campaigns = [CampaignConfig(
         campaign_id=campaign_id, dial_mode=DialMode.PROGRESSIVE, ring_timeout_s=20,
