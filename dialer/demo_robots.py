@@ -35,6 +35,9 @@ async def _sign_in(pool: asyncpg.Pool, operator_id: int) -> str:
 
 def robots_starter(pool: asyncpg.Pool, operator_ids: Sequence[int]) -> Callable[[Engine], Awaitable[None]]:
     """The engine's ``on_started`` hook that brings the robots in (only on the simulated switch)."""
+    # The client and its robots must be held here: asyncio keeps only weak references to the
+    # client's reader task, so once ``start`` returned they were collected and the robots went deaf.
+    held: list[object] = []
 
     async def start(engine: Engine) -> None:
         from fs_app.esl import EslClient
@@ -61,7 +64,8 @@ def robots_starter(pool: asyncpg.Pool, operator_ids: Sequence[int]) -> Callable[
                 with contextlib.suppress(ControlError):  # the wrap-up limit may have run out first
                     engine.control.wrap_up(key, code)
 
-            RobotOperator(client, leg, profile, seed=i, on_wrapped_up=wrapped)
+            held.append(RobotOperator(client, leg, profile, seed=i, on_wrapped_up=wrapped))
+        held.append(client)
         log.info("demo: %d robot operators logged in", len(operator_ids))
 
     return start

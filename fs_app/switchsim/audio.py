@@ -111,8 +111,21 @@ def load_library(folder: str | Path) -> dict[str, list[bytes]]:
             continue
         pcm = _read_wav(root / name)
         if pcm:
+            pcm = pcm[_answer_offset(entry.get("answer_at_s")):]
+        if pcm:
             library.setdefault(kind, []).append(pcm)
     return library
+
+
+def _answer_offset(answer_at_s: object) -> int:
+    """Bytes before the answer. A corpus recording may start with the ringing (early media);
+    unicast audio starts only after the answer, so a clip played from byte 0 would give the
+    detector seconds of ringing or silence first and a person would be heard as SILENCE."""
+    try:
+        seconds = float(answer_at_s) if answer_at_s not in (None, "") else 0.0  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return 0
+    return max(0, int(seconds * RATE)) * 2
 
 
 class _Sender(asyncio.DatagramProtocol):
