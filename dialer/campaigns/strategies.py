@@ -79,6 +79,8 @@ def check_strategy(v: dict[str, Any]) -> dict[str, str]:
         errors["quality_ivr_id"] = "choose the quality IVR number"
     if v["dial_mode"] == "preview" and v["preview_seconds"] is None:
         errors["preview_seconds"] = "required"
+    if v["amd_false_positive_pct"] is not None and not v["amd"]:
+        errors["amd_false_positive_pct"] = "only with answering-machine detection"
     return errors
 
 
@@ -146,6 +148,14 @@ STRATEGIES = RefKind(
         ),
         Field("max_ports", "Maximum ports", "int", lo=1, hi=100000, help="Empty: the system decides"),
         Field("amd", "Answering-machine detection", "bool"),
+        Field(
+            "amd_false_positive_pct",
+            "People hung up on as machines, %",
+            "decimal",
+            lo=0,
+            hi=50,
+            help="Counted as abandoned calls by the pacing; empty: measured on the active AMD model's evaluation set",
+        ),
         Field("quality_ivr_id", "Quality IVR number", "ref", ref="ivr_numbers"),
         Field("quality_percent", "Calls sent to quality IVR, %", "int", lo=0, hi=100),
         Field("preview_seconds", "Preview, s", "int", lo=1, hi=3600),

@@ -17,6 +17,7 @@ from typing import Any
 import asyncpg
 
 from dialer.contacts.timezones import zone
+from dialer.dialing.amd_estimate import model_false_positive_rate, strategy_false_positive_rate
 from fs_app.engine.ports import CampaignConfig, Connector
 from fs_app.pacing import DialMode
 
@@ -33,7 +34,8 @@ GATEWAY_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 _CAMPAIGNS_SQL = """
 SELECT c.id, c.prefix, c.start_at, c.start_tz, s.dial_mode, s.calls_per_operator, s.intensity, s.ring_timeout,
        s.caller_id_group_id, s.max_ports, s.amd, s.wrapup_seconds, s.preview_seconds, s.quality_percent,
-       s.sip_id_type, s.min_operators, s.max_operators, ci.key AS default_code, sk.name AS skill_name,
+       s.sip_id_type, s.min_operators, s.max_operators, s.amd_false_positive_pct, ci.key AS default_code,
+       sk.name AS skill_name,
        q.number AS quality_number
 FROM campaigns c
 JOIN strategies s ON s.id = c.strategy_id
@@ -89,7 +91,7 @@ async def _caller_ids(conn: asyncpg.Connection) -> dict[int, tuple[str, ...]]:
 
 
 def _config(row: asyncpg.Record, connectors: tuple[Connector, ...], in_order: bool,
-            caller_ids: tuple[str, ...]) -> CampaignConfig:
+            caller_ids: tuple[str, ...], measured_fp: float | None = None) -> CampaignConfig:
     mode = DialMode(row["dial_mode"])
     prefix = row["prefix"] or ""
     kw: dict[str, Any] = {
@@ -105,6 +107,10 @@ def _config(row: asyncpg.Record, connectors: tuple[Connector, ...], in_order: bo
         "fill_in_order": in_order,
         "max_ports": row["max_ports"],
         "amd": bool(row["amd"]),
+        # People AMD hangs up on count as abandons: the pacer budgets for them and, when they alone would
+        # break the cap, sends machine verdicts to operators instead (see amd_estimate).
+        "amd_false_positive_rate": strategy_false_positive_rate(bool(row["amd"]), row["amd_false_positive_pct"],
+                                                                measured_fp),
         "wrap_up_s": float(row["wrapup_seconds"]) if row["wrapup_seconds"] is not None else DEFAULT_WRAP_UP_S,
         "preview_s": float(row["preview_seconds"]) if row["preview_seconds"] is not None else DEFAULT_PREVIEW_S,
         "quality_ivr": row["quality_number"] or "",
@@ -128,6 +134,9 @@ async def load_running(conn: asyncpg.Connection, now: datetime | None = None) ->
     rows = [r for r in await conn.fetch(_CAMPAIGNS_SQL) if _started(r, now)]
     connectors, in_order = await _connectors(conn)
     groups = await _caller_ids(conn)
+    # Read (and, for a model never evaluated, measured once) only when a running campaign relies on it.
+    measured_fp = (await model_false_positive_rate(conn)
+                   if any(r["amd"] and r["amd_false_positive_pct"] is None for r in rows) else None)
     configs: dict[int, CampaignConfig] = {}
     skipped: dict[int, str] = {}
     for r in rows:
@@ -138,7 +147,7 @@ async def load_running(conn: asyncpg.Connection, now: datetime | None = None) ->
             skipped[r["id"]] = "no active connector"
         else:
             try:
-                configs[r["id"]] = _config(r, connectors, in_order, numbers)
+                configs[r["id"]] = _config(r, connectors, in_order, numbers, measured_fp)
             except ValueError as exc:  # e.g. agentless without an IVR target
                 skipped[r["id"]] = str(exc)
     any_amd = bool(await conn.fetchval("SELECT EXISTS (SELECT 1 FROM strategies WHERE amd)"))

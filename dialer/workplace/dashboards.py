@@ -7,7 +7,9 @@ from typing import Any
 
 import asyncpg
 
+from dialer.dialing.amd_estimate import campaign_false_positive_rates
 from dialer.errors import InvalidInput, NotFound
+from fs_app.engine.abandons import sql_tally_select, tally_of_row
 
 KINDS: dict[str, str] = {
     "call_states": "Call statuses by campaign",
@@ -144,10 +146,7 @@ async def series(conn: asyncpg.Connection, kind: str, campaign_id: int | None) -
     if kind == "calls_per_hour":
         sql = hourly.format(value="count(a.id)", col="started_at", extra="")
     elif kind == "abandon_rate":
-        sql = hourly.format(
-            value="coalesce(100.0 * count(a.id) FILTER (WHERE a.connected_at IS NULL OR a.wait_to_operator_ms > 2000)"
-                  " / nullif(count(a.id), 0), 0)",
-            col="answered_at", extra="AND (a.amd_verdict IS NULL OR a.amd_verdict = 'human')")
+        return await _abandon_series(conn, campaign_id)
     elif kind == "occupancy":
         # Talk time per hour as a share of the hour for one operator-hour: a rough load figure.
         sql = hourly.format(value="coalesce(sum(extract(epoch FROM a.ended_at - a.connected_at)) / 36.0, 0)",
@@ -155,3 +154,21 @@ async def series(conn: asyncpg.Connection, kind: str, campaign_id: int | None) -
     else:
         return []
     return [(str(r["label"]), float(r["v"])) for r in await conn.fetch(sql, campaign_id)]
+
+
+async def _abandon_series(conn: asyncpg.Connection, campaign_id: int | None) -> list[tuple[str, float]]:
+    """Abandon rate per hour, counted as the engine's governor and the console count it
+    (``fs_app.engine.abandons``): per campaign, then summed, each with its AMD false-positive estimate."""
+    rows = await conn.fetch(
+        "SELECT to_char(h, 'HH24') AS label, h, a.campaign_id, " + sql_tally_select("a") + " FROM generate_series("
+        "date_trunc('hour', now()) - interval '23 hours', date_trunc('hour', now()), interval '1 hour') h "
+        "LEFT JOIN call_attempts a ON date_trunc('hour', a.answered_at) = h AND ($1::int IS NULL OR "
+        "a.campaign_id = $1) GROUP BY h, a.campaign_id ORDER BY h", campaign_id)
+    fps = await campaign_false_positive_rates(conn, {r["campaign_id"] for r in rows if r["campaign_id"] is not None})
+    hours: dict[str, list[float]] = {}
+    for r in rows:
+        counts = tally_of_row(r).counts(fps.get(r["campaign_id"], 0.0))
+        live_aband = hours.setdefault(r["label"], [0.0, 0.0])
+        live_aband[0] += counts.live
+        live_aband[1] += counts.abandoned
+    return [(label, 100.0 * ab / live if live > 0 else 0.0) for label, (live, ab) in hours.items()]

@@ -82,6 +82,16 @@ class RecordResult:
 
 
 @dataclass(frozen=True)
+class LoadAbandonHistory:
+    """Read the campaign's attempts answered since ``since`` and started before ``before`` (those of earlier
+    runs) and hand them to ``EngineCore.seed_abandons``: the governor's 30-day memory survives restarts."""
+
+    campaign_id: int
+    since: float
+    before: float
+
+
+@dataclass(frozen=True)
 class Publish:
     """A JSON-able event for the supervisor console (channel ``engine.events``)."""
 
@@ -98,4 +108,4 @@ class SetLive:
 
 
 Command = (Dial | OriginateLeg | Api | Execute | StartAmd | StopAmd | FetchTargets | UpdateAttempt
-           | RecordResult | Publish | SetLive)
+           | RecordResult | LoadAbandonHistory | Publish | SetLive)

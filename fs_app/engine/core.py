@@ -9,14 +9,15 @@ from __future__ import annotations
 import logging
 import random
 import uuid as uuidlib
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import replace
 
 from fs_app.calls.call_states import CallEvent, CallState
 from fs_app.calls.causes import code_for_amd
 from fs_app.calls.operator_states import OperatorEvent
 from fs_app.engine import actions
-from fs_app.engine.commands import Api, Command, Publish
+from fs_app.engine.abandons import Attempt, CampaignAbandons
+from fs_app.engine.commands import Api, Command, LoadAbandonHistory, Publish
 from fs_app.engine.dialing import deliver, tick
 from fs_app.engine.flow import customer_gone, on_event
 from fs_app.engine.lifecycle import call_changed
@@ -26,8 +27,12 @@ from fs_app.engine.state import CampaignRun, ConnectorState, EngineState, params
 from fs_app.esl.commands import uuid_kill
 from fs_app.esl.events import Event
 from fs_app.pacing import Pacer
+from fs_app.pacing.abandon import WINDOW_30D_S
 
 log = logging.getLogger("dialer.engine")
+
+# AMD verdicts the pacer's lever may send to an operator: the ones a person can be misheard as.
+LEVER_VERDICTS = frozenset({"machine", "robot"})
 
 EavesdropMode = actions.EavesdropMode
 ControlError = actions.ControlError
@@ -41,24 +46,40 @@ class EngineCore:
 
     # -- campaigns ---------------------------------------------------------------------------------
     def start_campaign(self, config: CampaignConfig, now: float) -> list[Command]:
+        out: list[Command] = []
         run = self.st.campaigns.get(config.campaign_id)
         if run is None:
-            run = CampaignRun(config, Pacer(params_for(config)), rng=random.Random(self._seed))
+            run = CampaignRun(config, Pacer(params_for(config)), rng=random.Random(self._seed),
+                              abandons=CampaignAbandons(config.connect_grace_s))
             self.st.campaigns[config.campaign_id] = run
+            # The governor must see the abandons of earlier runs (the 30-day window outlives any process):
+            # attempts started before now are theirs, later ones this run counts as they end, so none
+            # is counted twice. A stopped and restarted campaign keeps its run, and with it the counts.
+            out.append(LoadAbandonHistory(config.campaign_id, now - WINDOW_30D_S, now))
         run.config, run.running = config, True
+        run.abandons.grace_s = config.connect_grace_s
         for c in config.connectors:
             conn = self.st.connectors.get(c.name)
             if conn is None:
                 self.st.connectors[c.name] = ConnectorState(c, tokens=max(c.cps, 1.0), refilled_at=now)
             else:
                 conn.connector = c
-        return [Publish("campaign", {"campaign_id": config.campaign_id, "running": True,
-                                     "mode": config.dial_mode.value})]
+        out.append(Publish("campaign", {"campaign_id": config.campaign_id, "running": True,
+                                        "mode": config.dial_mode.value}))
+        return out
+
+    def seed_abandons(self, campaign_id: int, attempts: Iterable[Attempt], now: float) -> None:
+        """The stored history asked for by ``LoadAbandonHistory``: attempts of earlier runs only."""
+        run = self.st.campaigns.get(campaign_id)
+        if run is None:
+            return
+        run.abandons.seed((a for a in attempts if a.campaign_id == campaign_id), now)
 
     def update_campaign(self, campaign_id: int, now: float, **changes: object) -> list[Command]:
         """A live edit (call rate, intensity): the pacer takes it at its next decision."""
         run = self._run(campaign_id)
         run.config = replace(run.config, **changes)  # type: ignore[arg-type]
+        run.abandons.grace_s = run.config.connect_grace_s
         return [Publish("campaign", {"campaign_id": campaign_id, "running": run.running,
                                      **{k: v for k, v in changes.items() if isinstance(v, (int, float, str))}})]
 
@@ -91,8 +112,9 @@ class EngineCore:
         run = self.st.campaigns[call.campaign_id]
         human = verdict in ("human", "notsure")
         # The pacer's AMD lever: while AMD false positives would overspend the abandon budget, a machine
-        # verdict goes to an operator like a person (the verdict stays on the record).
-        to_operator = human or not run.amd_hangup
+        # verdict goes to an operator like a person (the verdict stays on the record). Only the verdicts
+        # that can be a misheard person: a special information tone, a fax or dead air never is one.
+        to_operator = human or (verdict in LEVER_VERDICTS and not run.amd_hangup)
         run.pacer.observe_dial(now - call.started_at, to_operator, now, machine_verdict=not human)
         if to_operator:
             call.move(CallEvent.DETECTED_HUMAN, now)

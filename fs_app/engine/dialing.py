@@ -12,7 +12,7 @@ from fs_app.engine.backoff import connector_view
 from fs_app.engine.commands import Command, Dial, FetchTargets, Publish, SetLive
 from fs_app.engine.lifecycle import call_changed, operator_changed, record
 from fs_app.engine.ports import Connector, DialTarget
-from fs_app.engine.state import Call, CampaignRun, ConnectorState, EngineState, OperatorSlot
+from fs_app.engine.state import Call, CampaignRun, ConnectorState, EngineState, OperatorSlot, fp_rate_of
 from fs_app.esl.commands import customer_originate
 from fs_app.pacing import CallState as PaceCall
 from fs_app.pacing import CallView, DialMode, OperatorStatus, OperatorView, PacingSnapshot
@@ -54,7 +54,9 @@ def snapshot(st: EngineState, run: CampaignRun, now: float) -> PacingSnapshot:
         else:
             views.append(CallView(PaceCall.CONNECTED, now - call.started_at))
     views.extend(CallView(PaceCall.RINGING, 0.0) for _ in run.pending)
-    return PacingSnapshot.from_views(ops, views, channels_available=ports_free(st, run, now))
+    day, month = run.abandons.counts(now, fp_rate_of(cfg))
+    return PacingSnapshot.from_views(ops, views, channels_available=ports_free(st, run, now),
+                                     abandon_24h=day, abandon_30d=month)
 
 
 def ports_free(st: EngineState, run: CampaignRun, now: float) -> int:

@@ -21,6 +21,7 @@ from fs_app.engine.commands import (
     Dial,
     Execute,
     FetchTargets,
+    LoadAbandonHistory,
     OriginateLeg,
     Publish,
     RecordResult,
@@ -42,6 +43,8 @@ log = logging.getLogger("dialer.engine")
 
 # Calls of these states found still up at start-up are somebody's conversation: left alone.
 _TALKING_STATES = frozenset({"talking", "on_hold"})
+# Retries of a failed abandon-history read (the governor runs on this run's calls alone meanwhile).
+HISTORY_RETRY_S = (1.0, 5.0, 30.0)
 
 
 @dataclass(frozen=True)
@@ -182,6 +185,8 @@ class Driver:
                 self._spawn(self.sink.record_result(cmd.result))
             elif isinstance(cmd, FetchTargets):
                 self._spawn(self._fetch(cmd))
+            elif isinstance(cmd, LoadAbandonHistory):
+                self._spawn(self._load_history(cmd))
             elif isinstance(cmd, StartAmd):
                 self._spawn(self._start_stream(cmd.uuid, t0))
             elif isinstance(cmd, StopAmd):
@@ -270,6 +275,24 @@ class Driver:
             self.core.fetch_failed(cmd.campaign_id)
             return
         self.run(self.core.deliver(cmd.campaign_id, targets, cmd.for_operators, self.clock()))
+
+    async def _load_history(self, cmd: LoadAbandonHistory) -> None:
+        """Once per campaign run, so no pacing tick ever reads the database for abandon counts."""
+        for delay in (*HISTORY_RETRY_S, None):
+            try:
+                attempts = await self.store.answered_attempts(cmd.campaign_id, cmd.since, cmd.before)
+            except Exception as exc:
+                if delay is None:
+                    log.error("campaign %s: abandon history unreadable (%s); the governor counts this run's "
+                              "calls only", cmd.campaign_id, exc)
+                    return
+                log.warning("campaign %s: abandon history not read (%s); retrying in %.0f s", cmd.campaign_id,
+                            exc, delay)
+                await asyncio.sleep(delay)
+                continue
+            self.core.seed_abandons(cmd.campaign_id, attempts, self.clock())
+            log.info("campaign %s: abandon history of %d answered attempts", cmd.campaign_id, len(attempts))
+            return
 
     # -- AMD ----------------------------------------------------------------------------------------------
     async def _start_amd(self, cfg: AmdSettings) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from fs_app.calls.call_states import CallState
+from fs_app.engine.abandons import Attempt
 from fs_app.engine.commands import Command, Publish, RecordResult, SetLive, UpdateAttempt
 from fs_app.engine.ports import AttemptResult
 from fs_app.engine.state import Call, EngineState, OperatorSlot
@@ -28,6 +29,11 @@ def result_of(call: Call, operator_code: str | None = None) -> AttemptResult:
         started_at=call.started_at, answered_at=call.answered_at, connected_at=call.connected_at,
         ended_at=call.ended_at, wait_to_operator_ms=wait_ms(call),
     )
+
+
+def attempt_of(call: Call) -> Attempt:
+    """The call as abandon accounting reads it: the same columns the attempt row gets."""
+    return Attempt(call.campaign_id, call.answered_at, call.connected_at, wait_ms(call), call.amd_verdict, call.code)
 
 
 def live_call(call: Call) -> dict[str, object]:
@@ -58,6 +64,10 @@ def close_call(st: EngineState, call: Call, code: str, now: float, out: list[Com
     if call.call_id in st.queue:
         st.queue.remove(call.call_id)
     release_port(st, call)
+    run = st.campaigns.get(call.campaign_id)
+    if run is not None and call.answered_at is not None:
+        # Everything abandon accounting needs is final now (a wrap-up only adds the operator's code).
+        run.abandons.add(attempt_of(call), now)
     out.append(UpdateAttempt(call.call_id, {
         "state": call.state.value, "ended_at": call.ended_at, "code": call.code,
         "hangup_cause": call.hangup_cause, "sip_status": call.sip_status, "amd_verdict": call.amd_verdict,

@@ -60,6 +60,9 @@ class CampaignConfig:
     # Estimated share of people AMD labels machines (1 - accuracy); 0: unknown. The pacer counts these false
     # positives as abandons and, when they alone would break the cap, has machine verdicts sent to operators.
     amd_false_positive_rate: float = 0.0
+    # A person not bridged to an operator within this many seconds of being ready is an abandon (FCC: 2 s);
+    # the same rule counts the campaign's 24-hour and 30-day windows the pacer's governor keeps under the cap.
+    connect_grace_s: float = 2.0
     greeting_sound: str = "ivr/ivr-please_hold.wav"  # played once to a customer queued for an operator
     wait_sound: str = "dialer/expected_wait.wav"  # "ожидаемое время соединения" before the minutes
     hold_music: str = "local_stream://moh"

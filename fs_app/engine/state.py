@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from fs_app.calls.call_states import CALL_TABLE, CallEvent, CallState
 from fs_app.calls.operator_states import Operator, OperatorEvent, OperatorState
+from fs_app.engine.abandons import CampaignAbandons
 from fs_app.engine.ports import CampaignConfig, Connector, DialTarget, OperatorMode
 from fs_app.pacing import Pacer, PacingParams
 
@@ -121,6 +122,9 @@ class CampaignRun:
     rng: random.Random = field(default_factory=random.Random)
     pending: list[DialTarget] = field(default_factory=list)  # fetched, not yet dialled (ports ran out)
     pending_preview: list[Call] = field(default_factory=list)  # accepted preview cards waiting for a port
+    # Rolling 24-hour / 30-day abandon counts the governor reads every tick: seeded from the stored attempts
+    # (``LoadAbandonHistory``) and updated as each attempt of this run ends.
+    abandons: CampaignAbandons = field(default_factory=CampaignAbandons)
 
     def params(self) -> PacingParams:
         return params_for(self.config)
@@ -131,7 +135,13 @@ def params_for(c: CampaignConfig) -> PacingParams:
         mode=c.dial_mode, call_rate=c.call_rate, hit_rate=c.hit_rate, intensity=c.intensity,
         max_ports=c.max_ports, min_operators=c.min_operators, max_operators=c.max_operators,
         amd_false_positive_rate=c.amd_false_positive_rate if c.amd else 0.0,
+        connect_grace_s=c.connect_grace_s,
     )
+
+
+def fp_rate_of(c: CampaignConfig) -> float:
+    """The AMD false-positive rate the abandon counts assume: none without AMD."""
+    return c.amd_false_positive_rate if c.amd else 0.0
 
 
 @dataclass

@@ -16,6 +16,8 @@ from typing import Any, Protocol
 
 import asyncpg
 
+from fs_app.engine.abandons import Attempt
+
 log = logging.getLogger("dialer.engine")
 
 _TIME_COLUMNS = frozenset({"started_at", "answered_at", "connected_at", "ended_at"})
@@ -47,6 +49,11 @@ class AttemptStore(Protocol):
 
     async def flush(self) -> None: ...
 
+    async def answered_attempts(self, campaign_id: int, since: float, before: float) -> list[Attempt]:
+        """The campaign's attempts answered at or after ``since`` and started before ``before``: the
+        abandon history a new engine run starts its rolling windows from."""
+        ...
+
 
 def _ts(value: float | None) -> datetime | None:
     return None if value is None else datetime.fromtimestamp(value, UTC)
@@ -69,6 +76,13 @@ class MemoryAttemptStore:
 
     async def flush(self) -> None:
         return None
+
+    async def answered_attempts(self, campaign_id: int, since: float, before: float) -> list[Attempt]:
+        return [Attempt(campaign_id, r["answered_at"], r.get("connected_at"), r.get("wait_to_operator_ms"),
+                        r.get("amd_verdict"), r.get("code"))
+                for r in self.rows.values()
+                if r["campaign_id"] == campaign_id and r.get("answered_at") is not None
+                and r["answered_at"] >= since and r["started_at"] < before]
 
 
 class PgAttemptStore:
@@ -117,6 +131,15 @@ class PgAttemptStore:
         async with self.pool.acquire() as conn:
             rows = await conn.fetch("SELECT uuid::text, state FROM call_attempts WHERE ended_at IS NULL")
         return [(r["uuid"], r["state"]) for r in rows]
+
+    async def answered_attempts(self, campaign_id: int, since: float, before: float) -> list[Attempt]:
+        async with self.pool.acquire() as conn:
+            rows = await conn.fetch(
+                "SELECT extract(epoch FROM answered_at)::float8 AS answered, extract(epoch FROM connected_at)::float8"
+                " AS connected, wait_to_operator_ms, amd_verdict, code FROM call_attempts WHERE campaign_id = $1"
+                " AND answered_at >= $2 AND started_at < $3", campaign_id, _ts(since), _ts(before))
+        return [Attempt(campaign_id, r["answered"], r["connected"], r["wait_to_operator_ms"], r["amd_verdict"],
+                        r["code"]) for r in rows]
 
     async def flush(self) -> None:
         await self._idle.wait()

@@ -90,6 +90,17 @@ async def test_amd_lever_sends_machine_verdicts_to_operators_when_false_positive
         assert res.operator_id == "7" and res.connected_at is not None
 
 
+async def test_amd_lever_never_sends_dead_air_to_an_operator() -> None:
+    # The lever is on (5 % false positives), but SILENCE, like a SIT tone or a fax, is never a misheard person.
+    async with rig(config(amd=True, amd_false_positive_rate=0.05), targets=[target(1)], amd=True) as r:
+        r.pin(1, plan("silence", machine_s=20.0))
+        await r.nailed("7")
+        res = await r.result(1, within_s=12)
+        assert not r.core.st.campaigns[1].amd_hangup
+        assert res.amd_verdict == "silence" and res.operator_id is None and res.connected_at is None
+        assert r.operator("7").state is OperatorState.READY
+
+
 async def test_preview_accept_reject_and_timeout() -> None:
     cfg = config(dial_mode=DialMode.PREVIEW, preview_s=60)
     async with rig(cfg, targets=[target(1), target(2), target(3)]) as r:

@@ -155,6 +155,11 @@ class StrategyIn(_In):
     wrapup_seconds: int | None = Field(default=None, ge=0, le=3600)
     max_ports: int | None = Field(default=None, ge=1)
     amd: bool = False
+    amd_false_positive_pct: float | None = Field(
+        default=None, ge=0, le=50,
+        description="Share of people AMD hangs up on as machines, %, counted as abandons by the pacing; "
+                    "null: measured on the active AMD model's evaluation set",
+    )
     quality_ivr_id: int | None = None
     quality_percent: int = Field(default=0, ge=0, le=100)
     preview_seconds: int | None = Field(default=None, ge=1, le=3600)
