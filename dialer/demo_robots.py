@@ -49,6 +49,7 @@ def robots_starter(pool: asyncpg.Pool, operator_ids: Sequence[int]) -> Callable[
         client = EslClient("127.0.0.1", engine.switch.port, engine.switch.config.password,
                            events=["CHANNEL_BRIDGE"], queue_events=False)
         await client.connect()
+        engine.closers.append(client.close)
         profile = RobotProfile(talk=Distribution(15.0, 0.5, 3.0, 90.0), wrap_up=Distribution(4.0, 0.4, 1.0, 15.0))
         for i, op_id in enumerate(operator_ids):
             try:

@@ -39,6 +39,10 @@ class Engine:
     driver: Driver
     control: EngineControl
     switch: SimSwitch | None = None  # the in-process simulated switch (switch=simulated)
+    # Closed, in reverse order, when the engine stops and before the simulated switch does: whatever an
+    # ``on_started`` hook connected (the demo's robot operators) must let go of the switch first, or its
+    # server waits for that connection to close.
+    closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
 
 @dataclass
@@ -110,6 +114,11 @@ async def run_engine(stores: Stores) -> None:
             with contextlib.suppress(asyncio.CancelledError):
                 await listener
     finally:
+        for close in reversed(engine.closers):
+            try:
+                await close()
+            except Exception:  # one failing closer must not keep the switch running
+                log.exception("call engine: a closer failed")
         await driver.stop()
         if switch is not None:
             await switch.stop()

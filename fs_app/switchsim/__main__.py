@@ -8,7 +8,7 @@ import contextlib
 import logging
 
 from fs_app.switchsim.population import Population
-from fs_app.switchsim.server import SimSwitch, SwitchConfig
+from fs_app.switchsim.server import SHIPPED_CLIPS, SimSwitch, SwitchConfig
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -18,7 +18,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--password", default="ClueCon")
     parser.add_argument("--population", help="YAML or JSON file with Population fields")
     parser.add_argument("--seed", type=int, default=None)
-    parser.add_argument("--audio-dir", default="amd/data/sim")
+    parser.add_argument("--audio-dir", default=str(SHIPPED_CLIPS))
     parser.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,

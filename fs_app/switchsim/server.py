@@ -8,6 +8,7 @@ import logging
 import time
 import uuid as uuidlib
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from fs_app.esl.parser import encode_frame
 from fs_app.switchsim.apps import Actions
@@ -32,6 +33,9 @@ def api_response(body: str) -> bytes:
     return b"Content-Type: api/response\nContent-Length: %d\n\n%s" % (len(data), data)
 
 
+SHIPPED_CLIPS = Path(__file__).resolve().parents[2] / "amd" / "data" / "sim"
+
+
 @dataclass
 class SwitchConfig:
     host: str = "127.0.0.1"
@@ -40,7 +44,9 @@ class SwitchConfig:
     population: Population = field(default_factory=Population)
     operator_answer_s: float = 0.05
     progress_s: float = 0.02
-    audio_dir: str = "amd/data/sim"
+    # Absolute: the demo and the engine may run from any directory, and a relative path would silently
+    # fall back to synthesised audio there.
+    audio_dir: str = str(SHIPPED_CLIPS)
 
 
 class EslConnection(asyncio.Protocol):

@@ -7,11 +7,13 @@ import wave
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from amd.audio import frames
 from amd.detector import Detector
 from amd.verdict import VerdictKind
 from fs_app.switchsim.audio import load_library
+from fs_app.switchsim.server import SwitchConfig
 
 SHIPPED = Path(__file__).resolve().parents[2] / "amd" / "data" / "sim"
 
@@ -50,3 +52,9 @@ def test_every_shipped_person_is_heard_as_a_person() -> None:
                 break
         kind = (verdict or det.finish()).kind
         assert kind in (VerdictKind.HUMAN, VerdictKind.NOTSURE)
+
+
+def test_the_switch_finds_its_clips_from_any_working_directory(tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)  # the demo is started from wherever the user stands
+    assert load_library(SwitchConfig().audio_dir)["human"]
