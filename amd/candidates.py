@@ -14,7 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from amd.audio import RATE, Pcm
-from amd.fingerprint import COL_S, FingerprintIndex, Hashes, MatchAccumulator, MatchRule, Times, fingerprint
+from amd.fingerprint import FingerprintIndex, Hashes, MatchAccumulator, MatchRule, Times, fingerprint
+from amd.stft import COL_S
 
 log = logging.getLogger("dialer.amd.candidates")
 

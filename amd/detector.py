@@ -12,9 +12,10 @@ from amd.classifier import Model, default_model
 from amd.fingerprint import Fingerprinter, FingerprintIndex, Hashes, MatchRule, Times
 from amd.libmatch import LibraryMatcher, VerifyRule
 from amd.library import SampleLibrary
+from amd.stft import Stft
 from amd.timing import TimingTracker
 from amd.tones import CNG_HZ, FREQ_TOL_HZ, ToneDetector, ToneEvent, ToneKind
-from amd.vad import Vad, frame_dbfs
+from amd.vad import Vad, mean_square_dbfs
 from amd.verdict import Verdict, VerdictKind
 
 log = logging.getLogger("dialer.amd")
@@ -95,14 +96,17 @@ class Detector:
         self._tones = ToneDetector()
         self._vad = Vad(self.config.vad_aggressiveness)
         self._timing = TimingTracker()
-        self._fp = Fingerprinter()
-        # The call's spectrum is kept from answer on, even while the library is empty: a reload
-        # mid-call re-votes with all hashes so far and must find the audio they came from.
+        # One spectrum of the call for the fingerprints and the library check, each column computed
+        # once. It is kept from answer on, even while the library is empty: a reload mid-call
+        # re-votes with all hashes so far and must find the audio they came from.
+        self._stft = Stft()
+        self._fp = Fingerprinter(self._stft)
         self._acc: LibraryMatcher | None = None
         self._acc_index: FingerprintIndex | None = None
         if library is not None:
             self._acc_index = library.index
-            self._acc = LibraryMatcher(self._acc_index, self.config.match_rule, self.config.verify_rule)
+            self._acc = LibraryMatcher(self._acc_index, self.config.match_rule, self.config.verify_rule,
+                                       self._stft)
         self._frames = 0
         self._answered_frames = 0
         self._answer_at = answered_at_s
@@ -136,12 +140,11 @@ class Detector:
         if self._answer_at is None or t0 + 1e-9 < self._answer_at:
             return None
         self._answered_frames += 1
-        dbfs = frame_dbfs(frame)
+        # The tone bank has just summed this frame's squares: its level comes from there.
+        dbfs = mean_square_dbfs(self._tones.frame.mean_square)
         tonal = self._tones.in_tone
         self._timing.update(not tonal and self._vad.is_speech(frame, dbfs), dbfs)
-        self._fp.push(frame)
-        if self._acc is not None:
-            self._acc.push(frame)
+        self._stft.push(frame)
         n = self._answered_frames
         if n % self.config.fingerprint_every_frames == 0 and (v := self._match(final=False)) is not None:
             return self._decide(v)

@@ -9,21 +9,17 @@ offset, not all of them.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.ndimage import maximum_filter
 
 from amd.audio import RATE, Pcm
+from amd.stft import BINS, COL_S, F_LO, LogSpectrum, Stft
 from amd.verify import SampleSpectrum
 
 log = logging.getLogger("dialer.amd.fingerprint")
 
-N_FFT = 256
-HOP = 128
-COL_S = HOP / RATE
-F_LO, F_HI = 10, 109  # bins 312..3400 Hz: what survives a telephone band-pass
 PEAK_F, PEAK_T = 9, 7  # neighbourhood (bins, columns) in which a peak is the maximum
 PEAK_HALF_T = PEAK_T // 2
 MAX_PEAKS_PER_COL = 3
@@ -34,8 +30,6 @@ MAX_DT = 20
 MAX_DF = 30
 OFFSET_BIN = 3
 
-_WINDOW = np.hanning(N_FFT).astype(np.float64)
-
 Hashes = NDArray[np.int64]
 Times = NDArray[np.int32]
 
@@ -44,16 +38,44 @@ def _pack(f1: NDArray[np.int64], f2: NDArray[np.int64], dt: NDArray[np.int64]) -
     return ((f1 << 13) | ((f2 - f1 + 64) << 6) | dt).astype(np.int64)
 
 
-def _log_spectrum(x: NDArray[np.float64], first_col: int, n_cols: int) -> NDArray[np.float64]:
-    idx = (np.arange(n_cols)[:, None] + first_col) * HOP + np.arange(N_FFT)[None, :]
-    spec = np.abs(np.fft.rfft(x[idx] * _WINDOW, axis=1)) ** 2
-    return 10.0 * np.log10(spec[:, F_LO:F_HI] + 1.0)  # (columns, bins)
+def _run_max(a: LogSpectrum, size: int, axis: int) -> LogSpectrum:
+    """Maximum of every run of `size` neighbours along `axis` (the result is `size - 1` shorter).
+
+    Runs of 2, 4, 8... by doubling, then two overlapping power-of-two runs cover any size: a few
+    whole-array passes, where scipy's filter spent most of its time in Python set-up on arrays
+    this small. A maximum is exact in any order, so the result is the filter's to the bit.
+    """
+    def part(m: LogSpectrum, start: int, stop: int) -> LogSpectrum:
+        return m[start:stop] if axis == 0 else m[:, start:stop]
+
+    m, k = a, 1
+    while 2 * k <= size:
+        n = m.shape[axis]
+        m = np.maximum(part(m, 0, n - k), part(m, k, n))
+        k *= 2
+    n = m.shape[axis]
+    return np.maximum(part(m, 0, n - (size - k)), part(m, size - k, n))
 
 
-def _peaks(spec: NDArray[np.float64]) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
-    """(column, bin) of peaks, strongest few per column."""
-    local_max = maximum_filter(spec, size=(PEAK_T, PEAK_F), mode="nearest")
-    local_mean = spec.mean(axis=1, keepdims=True)
+_NEAREST_BINS = np.clip(np.arange(-(PEAK_F // 2), BINS + PEAK_F // 2), 0, BINS - 1)
+
+
+def _peaks(spec: LogSpectrum, lo: int = 0, hi: int | None = None) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """(column, bin) of peaks in columns lo..hi of `spec`, strongest few per column.
+
+    The columns around them are context: a peak is the maximum of its PEAK_T x PEAK_F
+    neighbourhood, the spectrogram's edges extended by their nearest column and bin
+    (`scipy.ndimage.maximum_filter(spec, (PEAK_T, PEAK_F), mode="nearest")` on the whole).
+    """
+    hi = len(spec) if hi is None else hi
+    if lo >= PEAK_HALF_T and hi + PEAK_HALF_T <= len(spec):
+        around = spec[lo - PEAK_HALF_T:hi + PEAK_HALF_T]
+    else:
+        around = spec[np.clip(np.arange(lo - PEAK_HALF_T, hi + PEAK_HALF_T), 0, len(spec) - 1)]
+    local_max = _run_max(_run_max(around, PEAK_T, 0)[:, _NEAREST_BINS], PEAK_F, 1)
+    spec = spec[lo:hi]
+    # np.mean's own sum and division, without its overhead.
+    local_mean = spec.sum(axis=1, keepdims=True) / spec.shape[1]
     ok = (spec >= local_max) & (spec > FLOOR_DB) & (spec - local_mean > MIN_PROMINENCE_DB)
     cols, bins = np.nonzero(ok)
     if len(cols) == 0:
@@ -63,10 +85,9 @@ def _peaks(spec: NDArray[np.float64]) -> tuple[NDArray[np.int64], NDArray[np.int
     cols, bins = cols[order], bins[order]
     rank = np.arange(len(cols)) - np.searchsorted(cols, cols, side="left")
     keep = rank < MAX_PEAKS_PER_COL
-    return cols[keep].astype(np.int64), (bins[keep] + F_LO).astype(np.int64)
+    return cols[keep].astype(np.int64) + lo, (bins[keep] + F_LO).astype(np.int64)
 
 
-@dataclass
 class Fingerprinter:
     """Incremental fingerprinting: push audio, take out the hashes whose peaks are final.
 
@@ -74,40 +95,31 @@ class Fingerprinter:
     peaks are kept only once PEAK_HALF_T columns follow it, and an anchor's hashes only once all
     its possible targets are final. `finish()` treats the end of audio as final, so offline and
     streaming fingerprints of the same audio agree.
+
+    With a shared `stft` (a detector's, also read by its library matcher) the audio is pushed
+    there, once, by its owner.
     """
 
-    _audio: list[NDArray[np.float64]] = field(default_factory=list)
-    _n: int = 0
-    _peak_cols: list[int] = field(default_factory=list)
-    _peak_bins: list[int] = field(default_factory=list)
-    _peaks_done: int = 0  # columns below this have final peaks
-    _anchors_done: int = 0  # index into the peak lists
-    _x: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
+    def __init__(self, stft: Stft | None = None) -> None:
+        self._stft = stft if stft is not None else Stft()
+        self._peak_cols: list[int] = []
+        self._peak_bins: list[int] = []
+        self._peaks_done = 0  # columns below this have final peaks
+        self._anchors_done = 0  # index into the peak lists
 
     def push(self, pcm: Pcm) -> None:
-        self._audio.append(pcm.astype(np.float64))
-        self._n += len(pcm)
-
-    def _samples(self) -> NDArray[np.float64]:
-        if self._audio:
-            self._x = np.concatenate([self._x, *self._audio])
-            self._audio = []
-        return self._x
+        self._stft.push(pcm)
 
     def take(self, final: bool = False) -> tuple[Hashes, Times]:
-        x = self._samples()
-        if final and len(x) < N_FFT:
-            x = np.concatenate([x, np.zeros(N_FFT - len(x))])
-        n_cols = 0 if len(x) < N_FFT else (len(x) - N_FFT) // HOP + 1
+        spec = self._stft.columns()
+        if final and len(spec) == 0:
+            spec = self._stft.padded_column()
+        n_cols = len(spec)
         peak_end = n_cols if final else n_cols - PEAK_HALF_T
         if peak_end > self._peaks_done:
-            first = max(0, self._peaks_done - PEAK_HALF_T)
-            spec = _log_spectrum(x, first, n_cols - first)
-            cols, bins = _peaks(spec)
-            cols = cols + first
-            sel = (cols >= self._peaks_done) & (cols < peak_end)
-            self._peak_cols.extend(cols[sel].tolist())
-            self._peak_bins.extend(bins[sel].tolist())
+            cols, bins = _peaks(spec, self._peaks_done, peak_end)
+            self._peak_cols.extend(cols.tolist())
+            self._peak_bins.extend(bins.tolist())
             self._peaks_done = peak_end
         anchor_end = peak_end if final else peak_end - MAX_DT
         return self._pair(anchor_end)
@@ -129,12 +141,11 @@ class Fingerprinter:
                 j += 1
             i += 1
         self._anchors_done = i
-        # Audio older than any future peak computation needs can go.
         return np.asarray(hashes, dtype=np.int64), np.asarray(times, dtype=np.int32)
 
     @property
     def seconds(self) -> float:
-        return self._n / RATE
+        return self._stft.samples / RATE
 
 
 def fingerprint(pcm: Pcm) -> tuple[Hashes, Times]:

@@ -31,7 +31,10 @@ LOST_FRAME_DBFS = -100.0
 
 def frame_dbfs(frame: Pcm) -> float:
     x = frame.astype(np.float64)
-    ms = float(np.dot(x, x)) / max(len(x), 1)
+    return mean_square_dbfs(float(np.dot(x, x)) / max(len(x), 1))
+
+
+def mean_square_dbfs(ms: float) -> float:
     return 10.0 * math.log10(ms / (32768.0 * 32768.0) + 1e-12)
 
 
@@ -53,7 +56,8 @@ class Vad:
         if dbfs < MIN_SPEECH_DBFS:
             return False
         # webrtcvad adapts to what it is fed: it hears every frame it used to, the gate only vetoes.
-        voiced = bool(self._vad.is_speech(frame.astype("<i2").tobytes(), RATE))
+        pcm = frame if frame.dtype == np.dtype("<i2") else frame.astype("<i2")
+        voiced = bool(self._vad.is_speech(pcm.tobytes(), RATE))
         if dbfs >= floor + self._margin:
             self._since_loud = 0
         else:

@@ -7,7 +7,19 @@ import numpy as np
 from amd.fingerprint import Match, MatchRule
 from amd.libmatch import RELOCK_FRAMES, LibraryMatcher, _Pending
 from amd.library import SampleLibrary, SampleStatus
-from amd.verify import SHIFTS, TEMPOS, CallPower, SampleSpectrum, log_spectrum, verify
+from amd.stft import Stft
+from amd.verify import (
+    SHIFTS,
+    TEMPOS,
+    Alignments,
+    CallPower,
+    CallPowerTrack,
+    SampleSpectrum,
+    log_spectrum,
+    noise_floor,
+    verify,
+    verify_all,
+)
 from tests.amd.test_fingerprint import degrade
 
 
@@ -88,3 +100,37 @@ def test_an_early_tempo_pick_is_searched_again_until_enough_is_compared(machine_
     # Once a candidate has been compared over enough columns its tempo stands: the narrow search
     # around the wrong pick does not find the replay.
     assert check(RELOCK_FRAMES) is None
+
+
+def test_candidates_scored_together_score_as_alone(machine_pcm: np.ndarray, human_pcm: np.ndarray) -> None:
+    # A step's candidates share their common alignments; each still gets its own best.
+    sample = SampleSpectrum.of(machine_pcm[: 3 * 8000])
+    other = SampleSpectrum.of(human_pcm[: 2 * 8000])
+    lead = np.zeros(1600, dtype=np.int16)
+    call = CallPower.of(log_spectrum(np.concatenate([lead, degrade(machine_pcm[: 2 * 8000], "ulaw", 15.0, 0.0, 0.02)])))
+    checks = [Alignments(sample, 12), Alignments(sample, 9), Alignments(other, 12),
+              Alignments(sample, 13, (0.99, 1.0, 1.01), (-1, 0, 1)), Alignments(sample, 400)]
+    together = verify_all(call, checks)
+    alone = [verify(call, c.sample, c.offset_col, c.tempos, c.shifts) for c in checks]
+    assert [(v.frames, v.tempo, v.shift) for v in together] == [(v.frames, v.tempo, v.shift) for v in alone]
+    assert all(abs(a.similarity - b.similarity) < 1e-9 for a, b in zip(together, alone, strict=True))
+    assert together[0].frames > 30 and together[-1].frames == 0
+
+
+def test_noise_floor_is_numpys_percentile() -> None:
+    rng = np.random.default_rng(5)
+    for n in (1, 2, 3, 6, 11, 97, 250):
+        power = 10 ** rng.normal(5, 1, (n, 99))
+        power[rng.random((n, 99)) < 0.2] = 1.0  # ties, as silent columns give
+        assert np.array_equal(noise_floor(power), np.percentile(power, 20.0, axis=0))
+
+
+def test_call_power_grown_per_check_is_that_of_the_whole(machine_pcm: np.ndarray) -> None:
+    stft, track = Stft(), CallPowerTrack()
+    pcm = machine_pcm[: 3 * 8000]
+    for i in range(0, len(pcm), 1600):
+        stft.push(pcm[i:i + 1600])
+        grown = track.update(stft.columns())
+    whole = CallPower.of(log_spectrum(pcm))
+    assert np.array_equal(grown.power, whole.power) and np.array_equal(grown.noise, whole.noise)
+    assert np.array_equal(grown.log_power32, whole.log_power32)
