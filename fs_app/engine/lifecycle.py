@@ -68,6 +68,9 @@ def close_call(st: EngineState, call: Call, code: str, now: float, out: list[Com
     if run is not None and call.answered_at is not None:
         # Everything abandon accounting needs is final now (a wrap-up only adds the operator's code).
         run.abandons.add(attempt_of(call), now)
+    if run is not None and call.connected_at is not None:
+        # The predictive forecast of when busy operators come free needs real talk times, not its prior.
+        run.pacer.observe_talk(max(0.0, call.ended_at - call.connected_at), now)
     out.append(UpdateAttempt(call.call_id, {
         "state": call.state.value, "ended_at": call.ended_at, "code": call.code,
         "hangup_cause": call.hangup_cause, "sip_status": call.sip_status, "amd_verdict": call.amd_verdict,

@@ -214,3 +214,15 @@ async def test_transfer_to_another_operator_and_supervisor_take_over() -> None:
         r.switch.core.hangup(call_id)
         res = await r.result(1)
         assert res.operator_id == "supervisor:s1" and res.system_code == "answered_human"
+
+
+async def test_the_pacer_learns_talk_times_from_connected_calls() -> None:
+    async with rig(config(), targets=[target(1)]) as r:
+        r.pin(1, HUMAN)
+        pacer = r.core.st.campaigns[1].pacer
+        prior = pacer.talk.view().mean
+        await r.nailed("7")
+        await r.until(lambda: r.operator("7").state is OperatorState.TALKING)
+        r.switch.core.hangup(r.operator("7").call_id)  # a call of a second or less, against a 2-minute prior
+        await r.until(lambda: r.operator("7").state is OperatorState.WRAP_UP)
+        assert pacer.talk.view().mean < prior * 0.9
