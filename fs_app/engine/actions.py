@@ -13,7 +13,7 @@ from fs_app.calls.operator_states import Operator, OperatorEvent, OperatorState
 from fs_app.engine.commands import Api, Command, OriginateLeg, Publish
 from fs_app.engine.dialing import dial
 from fs_app.engine.flow import end_for_operator
-from fs_app.engine.lifecycle import close_call, operator_changed, record
+from fs_app.engine.lifecycle import close_call, machine_handled, operator_changed, record
 from fs_app.engine.ports import OperatorMode
 from fs_app.engine.routing import dispatch_queue
 from fs_app.engine.state import Call, EngineState, OperatorSlot
@@ -104,7 +104,7 @@ def finish_wrap_up(st: EngineState, slot: OperatorSlot, code: str, now: float, o
         if call.state is CallState.WRAP_UP:
             call.move(CallEvent.WRAPPED_UP, now)
         record(call, code, out)
-        if call.campaign_id in st.campaigns and call.ended_at is not None:
+        if call.campaign_id in st.campaigns and call.ended_at is not None and not machine_handled(call):
             st.campaigns[call.campaign_id].pacer.observe_wrap(now - call.ended_at, now)
     out.append(Publish("wrap_up", {"operator_id": slot.operator_id, "code": code, "timed_out": timed_out}))
     _after_change(st, slot, now, out)

@@ -20,7 +20,7 @@ from fs_app.engine.abandons import Attempt, CampaignAbandons
 from fs_app.engine.commands import Api, Command, LoadAbandonHistory, Publish
 from fs_app.engine.dialing import deliver, tick
 from fs_app.engine.flow import customer_gone, on_event
-from fs_app.engine.lifecycle import call_changed
+from fs_app.engine.lifecycle import LEVER_VERDICTS, call_changed
 from fs_app.engine.ports import CampaignConfig, DialTarget, OperatorMode
 from fs_app.engine.routing import route_ready
 from fs_app.engine.state import CampaignRun, ConnectorState, EngineState, params_for
@@ -30,9 +30,6 @@ from fs_app.pacing import Pacer
 from fs_app.pacing.abandon import WINDOW_30D_S
 
 log = logging.getLogger("dialer.engine")
-
-# AMD verdicts the pacer's lever may send to an operator: the ones a person can be misheard as.
-LEVER_VERDICTS = frozenset({"machine", "robot"})
 
 EavesdropMode = actions.EavesdropMode
 ControlError = actions.ControlError

@@ -53,6 +53,17 @@ def release_port(st: EngineState, call: Call) -> None:
         conn.active -= 1
 
 
+# AMD verdicts the pacer's lever may send to an operator: the ones a person can be misheard as.
+LEVER_VERDICTS = frozenset({"machine", "robot"})
+
+
+def machine_handled(call: Call) -> bool:
+    """A machine verdict the pacer's AMD lever sent to an operator. Its seconds-long handling is kept out of
+    the talk and wrap-up times the pacer learns: mixed in, they made the forecast believe operators come
+    free within seconds, and the first dials after the lever turned back on were a burst of abandons."""
+    return (call.amd_verdict or "") in LEVER_VERDICTS
+
+
 def close_call(st: EngineState, call: Call, code: str, now: float, out: list[Command], *,
                await_operator: bool = False) -> None:
     """The customer leg is gone (or left our control): write the row; the result goes to the sink
@@ -68,7 +79,7 @@ def close_call(st: EngineState, call: Call, code: str, now: float, out: list[Com
     if run is not None and call.answered_at is not None:
         # Everything abandon accounting needs is final now (a wrap-up only adds the operator's code).
         run.abandons.add(attempt_of(call), now)
-    if run is not None and call.connected_at is not None:
+    if run is not None and call.connected_at is not None and not machine_handled(call):
         # The predictive forecast of when busy operators come free needs real talk times, not its prior.
         run.pacer.observe_talk(max(0.0, call.ended_at - call.connected_at), now)
     out.append(UpdateAttempt(call.call_id, {
