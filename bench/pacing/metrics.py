@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 
 from bench.pacing.scenario import Scenario
 from bench.pacing.sim import Result
-from fs_app.pacing.abandon import AnsweredBy, CallRecord, is_abandoned, rolling_rates
+from fs_app.pacing.abandon import abandoned_mask
 
 CAP = 0.03
 
@@ -34,27 +35,43 @@ class RunFigures:
         return self.abandon_30d_max <= CAP and self.share_24h_over_cap <= 0.05
 
 
+def _window_rates(times: np.ndarray, prefix: np.ndarray, *, window_s: float, step_s: float, start: float,
+                  end: float) -> tuple[np.ndarray, np.ndarray]:
+    """Live answers and abandons in every window of :func:`fs_app.pacing.abandon.rolling_rates` (same
+    window ends, accumulated the same way), by binary search over the sorted answer times instead of a
+    Python walk over every answer: the figures of 13 runs per scenario were a tenth of the grid's time."""
+    ends: list[float] = []
+    t = start + window_s
+    while t <= end + 1e-9:
+        ends.append(t)
+        t += step_s
+    te = np.asarray(ends)
+    hi = np.searchsorted(times, te, side="left")
+    lo = np.searchsorted(times, te - window_s, side="left")
+    return (hi - lo).astype(float), (prefix[hi] - prefix[lo]).astype(float)
+
+
 def figures(s: Scenario, res: Result, grace_s: float = 2.0) -> RunFigures:
-    records = [
-        CallRecord(campaign_id=s.name, answered_by=AnsweredBy.HUMAN, answered_at=a, connected_at=c)
-        for a, c in zip(res.answered_at, res.connected_at, strict=True)
-    ]
-    flags = [is_abandoned(r, grace_s) for r in records]
-    order = np.argsort(np.asarray(res.answered_at), kind="stable")
-    times = [res.answered_at[i] for i in order]
-    sorted_flags = [flags[i] for i in order]
+    answered = np.asarray(res.answered_at, dtype=float)
+    connected = np.array([math.nan if c is None else c for c in res.connected_at], dtype=float)
+    # The shared rule, vectorised (person-answered calls only: the simulator records no others here).
+    flags = abandoned_mask(answered, connected, grace_s)
+    order = np.argsort(answered, kind="stable")
+    times = answered[order]
+    prefix = np.concatenate(([0], np.cumsum(flags[order])))
     day = s.day_s
     # 24-h windows (one day of dialing) every simulated "hour" (1/24 day) once a full day has passed.
-    day_windows = rolling_rates(times, sorted_flags, window_s=day, step_s=day / 24, start=0.0,
-                                end=s.horizon_s)
-    over = [w.rate > CAP for w in day_windows if w.live > 0]
-    month_windows = rolling_rates(times, sorted_flags, window_s=30 * day, step_s=day, start=0.0,
-                                  end=max(s.horizon_s, 30 * day))
+    live_d, ab_d = _window_rates(times, prefix, window_s=day, step_s=day / 24, start=0.0, end=s.horizon_s)
+    seen = live_d > 0
+    over = ab_d[seen] / live_d[seen] > CAP
+    live_m, ab_m = _window_rates(times, prefix, window_s=30 * day, step_s=day, start=0.0,
+                                 end=max(s.horizon_s, 30 * day))
     # The horizon is shorter than 30 days, so the one 30-day window holds every answer.
-    month_max = max((w.rate for w in month_windows), default=0.0)
-    live = len(records)
-    aband = sum(flags)
-    holds = [c - a for a, c in zip(res.answered_at, res.connected_at, strict=True) if c is not None]
+    month = [float(a / n) if n > 0 else 0.0 for a, n in zip(ab_m.tolist(), live_m.tolist(), strict=True)]
+    month_max = max(month, default=0.0)
+    live = len(answered)
+    aband = int(flags.sum())
+    holds = (connected - answered)[~np.isnan(connected)]
     idle = res.idle_periods
     logged = max(res.logged_in_s, 1e-9)
     return RunFigures(
@@ -64,9 +81,9 @@ def figures(s: Scenario, res: Result, grace_s: float = 2.0) -> RunFigures:
         wait_p95_s=float(np.percentile(idle, 95)) if idle else 0.0,
         abandon_rate=aband / live if live else 0.0,
         abandon_30d_max=month_max,
-        share_24h_over_cap=(sum(over) / len(over)) if over else 0.0,
-        hold_mean_s=float(np.mean(holds)) if holds else 0.0,
-        hold_p95_s=float(np.percentile(holds, 95)) if holds else 0.0,
+        share_24h_over_cap=float(over.sum() / len(over)) if len(over) else 0.0,
+        hold_mean_s=float(np.mean(holds)) if holds.size else 0.0,
+        hold_p95_s=float(np.percentile(holds, 95)) if holds.size else 0.0,
         dials_per_live=res.dials / live if live else float("inf"),
         dials=res.dials,
         live=live,

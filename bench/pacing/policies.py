@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import abc
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 
@@ -27,6 +27,8 @@ class _Truths:
     wrap: DurationView
     # Resolution model by refresh phase of the day.
     states: dict[int, ModelState] = field(default_factory=dict)
+    # The sampled dials behind every phase's resolution model (see ``Oracle._sample_truth``).
+    draws: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 # Oracle truths of the scenario being evaluated (one scenario per process at a time).
@@ -265,6 +267,7 @@ class Oracle(BasePolicy):
         self.horizon = int(s.ring_timeout_s + 15)
         self.refresh_s = refresh_s
         self._state: ModelState | None = None
+        self._fields: dict[str, object] = {}
         self._next = 0.0
         # Its own recent dial rate, as the pacer keeps it: policy state, not a truth of the scenario.
         self._dials = RateMeter(PacerConfig().dial_rate_memory_s)
@@ -307,24 +310,44 @@ class Oracle(BasePolicy):
         cached = self._cache.states.get(phase)
         if cached is not None:
             return cached
-        state = self._sample_truth(phase * self.refresh_s, np.random.default_rng([s.seed, 999, phase]))
+        state = self._sample_truth(phase * self.refresh_s)
         self._cache.states[phase] = state
         return state
 
-    def _sample_truth(self, now: float, rng: np.random.Generator) -> ModelState:
+    def _draws(self) -> dict[str, np.ndarray]:
+        """40 000 sampled dials, drawn once per scenario: a drifting scenario's phases differ only in the
+        answer rate the draws are classified with (they were drawn afresh per phase, most of the reference's
+        set-up time). Drawn in the order of the first phase's former stream, so stationary truths are
+        unchanged."""
+        c = self._cache.draws
+        if c:
+            return c
         s = self.s
         n = 40000
-        live = min(s.live_rate * s.live_multiplier(now), 0.9)
-        others = (1.0 - live) / (1.0 - s.live_rate)
+        rng = np.random.default_rng([s.seed, 999, 0])
 
         def lognormal(mean: float, cv: float) -> np.ndarray:
             s2 = math.log(1 + cv * cv)
             return rng.lognormal(math.log(mean) - s2 / 2, math.sqrt(s2), n)
 
-        u = rng.random(n)
-        ring_l = lognormal(s.live_ring_mean_s, 0.6)
-        ring_m = lognormal(s.machine_ring_mean_s, 0.6)
-        amd_u = rng.random(n)
+        c["u"] = rng.random(n)
+        c["ring_l"] = lognormal(s.live_ring_mean_s, 0.6)
+        c["ring_m"] = lognormal(s.machine_ring_mean_s, 0.6)
+        c["amd_u"] = rng.random(n)
+        if s.amd_accuracy is not None:
+            c["amd_l"] = lognormal(s.amd_live_delay_s, 0.4)
+            c["amd_m"] = lognormal(s.amd_machine_delay_s, 0.4)
+        c["busy"] = rng.uniform(2.0, 6.0, n)
+        c["invalid"] = rng.uniform(1.0, 4.0, n)
+        c["noans"] = rng.uniform(15.0, s.ring_timeout_s, n)
+        return c
+
+    def _sample_truth(self, now: float) -> ModelState:
+        s = self.s
+        c = self._draws()
+        live = min(s.live_rate * s.live_multiplier(now), 0.9)
+        others = (1.0 - live) / (1.0 - s.live_rate)
+        u, ring_l, ring_m, amd_u = c["u"], c["ring_l"], c["ring_m"], c["amd_u"]
         pm, pb, pi = (MACHINE_SHARE * others, BUSY_SHARE * others, INVALID_SHARE * others)
         is_live = u < live
         is_mach = (u >= live) & (u < live + pm)
@@ -334,14 +357,13 @@ class Oracle(BasePolicy):
         if s.amd_accuracy is None:
             to_op = answered
         else:
-            t = t + answered * np.where(is_live, lognormal(s.amd_live_delay_s, 0.4),
-                                        lognormal(s.amd_machine_delay_s, 0.4))
+            t = t + answered * np.where(is_live, c["amd_l"], c["amd_m"])
             correct = amd_u < s.amd_accuracy
             to_op = answered & np.where(is_live, correct, ~correct)
-        t = np.where(u >= live + pm, rng.uniform(2.0, 6.0, n), t)
-        t = np.where(u >= live + pm + pb, rng.uniform(1.0, 4.0, n), t)
-        t = np.where(u >= live + pm + pb + pi, rng.uniform(15.0, s.ring_timeout_s, n), t)
-        machine_verdict = answered & ~to_op if s.amd_accuracy is not None else np.zeros(n, dtype=bool)
+        t = np.where(u >= live + pm, c["busy"], t)
+        t = np.where(u >= live + pm + pb, c["invalid"], t)
+        t = np.where(u >= live + pm + pb + pi, c["noans"], t)
+        machine_verdict = answered & ~to_op if s.amd_accuracy is not None else np.zeros(len(u), dtype=bool)
         other = ~to_op & ~machine_verdict
         model = ResolutionModel.from_samples(t[to_op], t[other], max_age_s=self.horizon,
                                              machine_verdict_ages=t[machine_verdict])
@@ -356,7 +378,10 @@ class Oracle(BasePolicy):
         if self._state is None or (now >= self._next and self.s.dynamics == "drift"):
             self._state = self._truth(now)
             self._next = (math.floor(now / self.refresh_s) + 1) * self.refresh_s
-        state = replace(self._state, dial_rate_per_s=self._dials.rate(now), amd_hangup_now=self.amd_hangup)
+            # ``dataclasses.replace`` re-reads every field on each decision; keep them at hand instead.
+            self._fields = {f.name: getattr(self._state, f.name) for f in fields(ModelState)
+                            if f.name not in ("dial_rate_per_s", "amd_hangup_now")}
+        state = ModelState(**self._fields, dial_rate_per_s=self._dials.rate(now), amd_hangup_now=self.amd_hangup)
         decision = decide(sim.snapshot(), self.params, now, state)
         self.amd_hangup = decision.amd_hangup
         self._dials.add(decision.calls_to_place, now)

@@ -24,16 +24,15 @@ from bench.pacing.sim import Draws, Sim
 
 BASELINES = ("progressive", "fixed_ratio", "vicidial_adapt_hard_limit", "vicidial_adapt_average",
              "vicidial_adapt_tapered", "issabel", "pi_abandon")
-# Settings, gentlest first; searched by climbing from ``ORACLE_START`` with early stopping (see ``_climb``).
-# The model counts the dials still to come, so it is calibrated near 1 and the best setting is mostly 1.15
-# or above; the gentle end (0.25) stays for big teams at low live rates, reached when the start fails.
+# Settings, gentlest first. The model counts the dials still to come, so it is calibrated near 1 and the
+# best setting is mostly the most aggressive one that still meets the abandon goals; the gentle end (0.25)
+# stays for big teams at low live rates.
 ORACLE_INTENSITIES = (0.25, 0.7, 1.15, 1.9)
-ORACLE_START = 2
-# Climbing stops once a more aggressive feasible setting adds less occupancy than this: the gains shrink
-# with aggressiveness, so the next step would add less still (saves a run where the curve is flat).
-CLIMB_MIN_GAIN = 0.002
-# Reference runs per scenario at most: the model runs are the grid's cost (see ``_climb``).
-MAX_REFERENCE_RUNS = 2
+# Settings tried in turn, most aggressive first, until one meets the goals (see ``_descend``): 1.9, 1.15,
+# then straight to the gentlest. ``hopeless`` scenarios (AMD false positives alone over the cap) start
+# lower, where the AMD lever keeps them feasible.
+ORACLE_ORDER = (3, 2, 0)
+ORACLE_ORDER_HOPELESS = (1, 0)
 # Fifteen fixed-ratio levels from 1 to the scenario's top level: exactly four runs.
 FIXED_LEVELS = 15
 
@@ -77,37 +76,20 @@ def _best_feasible(
     return grid[best], cache[best]
 
 
-def _climb(
-    s: Scenario, draws: Draws, make: Callable[[float], BasePolicy], grid: list[float], start: int,
-    hopeless: bool = False,
+def _descend(
+    s: Scenario, draws: Draws, make: Callable[[float], BasePolicy], grid: list[float], order: tuple[int, ...],
 ) -> tuple[float, RunFigures]:
-    """Hindsight search for the reference: from ``grid[start]``, step to gentler settings while infeasible,
-    or to more aggressive ones while feasible and still gaining (early stopping: the first infeasible
-    setting, or a gain under ``CLIMB_MIN_GAIN``). Returns the best feasible run seen, else the gentlest.
-    Typically two or three runs; ``hopeless`` as in :func:`_best_feasible`."""
-    cache: dict[int, RunFigures] = {}
-
-    def at(i: int) -> RunFigures:
-        if i not in cache:
-            cache[i] = _run(s, make(grid[i]), draws)
-        return cache[i]
-
-    if hopeless:
-        start = 0
-    i = start
-    if not at(i).feasible:
-        # Straight to the gentlest setting: stepping down one at a time cost a run per step.
-        if not at(0).feasible:
-            return grid[0], at(0)
-    else:
-        while i + 1 < len(grid) and len(cache) < MAX_REFERENCE_RUNS:
-            nxt = at(i + 1)
-            if not nxt.feasible or nxt.occupancy_with_wrap - at(i).occupancy_with_wrap < CLIMB_MIN_GAIN:
-                break
-            i += 1
-    feasible = [j for j, f in cache.items() if f.feasible]
-    best = max(feasible, key=lambda j: cache[j].occupancy_with_wrap)
-    return grid[best], cache[best]
+    """Hindsight search for the reference: the first setting in ``order`` (most aggressive first) whose run
+    meets the abandon goals, else the last one tried. Occupancy grows with aggressiveness up to the
+    abandon cliff, so the most aggressive feasible setting is the best one; starting from the top costs one
+    run where it is feasible (most scenarios), where climbing up from the middle always cost two."""
+    f: RunFigures | None = None
+    for i in order:
+        f = _run(s, make(grid[i]), draws)
+        if f.feasible:
+            return grid[i], f
+    assert f is not None
+    return grid[order[-1]], f
 
 
 def max_level(s: Scenario) -> float:
@@ -132,8 +114,8 @@ def evaluate(s: Scenario) -> list[dict[str, Any]]:
     results["pi_abandon"] = _run(s, PIAbandon(max_level=top), draws)
     results["predictive"] = _run(s, Predictive(s), draws)
     grid = list(ORACLE_INTENSITIES)
-    inten, results["reference"] = _climb(s, draws, lambda x: Oracle(s, x), grid, start=ORACLE_START,
-                                               hopeless=hopeless)
+    inten, results["reference"] = _descend(s, draws, lambda x: Oracle(s, x), grid,
+                                           ORACLE_ORDER_HOPELESS if hopeless else ORACLE_ORDER)
     extra["reference"] = f"intensity={inten:.2f}"
 
     prog = results["progressive"].occupancy_with_wrap

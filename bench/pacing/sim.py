@@ -111,13 +111,20 @@ class Sim:
     def snapshot(self) -> PacingSnapshot:
         now, lv, out = self.now, self.op_leaving, self.leaving_count
         # The per-operator leaving check only when someone is leaving: snapshots are the hot path.
+        if out:
+            talk = tuple([now - t for i, t in self.talking.items() if not lv[i]])
+            wrap = tuple([now - t for i, t in self.wrapping.items() if not lv[i]])
+        else:
+            talk = tuple([now - t for t in self.talking.values()])
+            wrap = tuple([now - t for t in self.wrapping.values()])
+        ids = self._op_ids
         return PacingSnapshot(
-            ready_operator_ids=tuple([self._op_ids[i] for i in self.ready_q]),
-            talk_elapsed_s=tuple([now - t for i, t in self.talking.items() if not (out and lv[i])]),
-            wrap_elapsed_s=tuple([now - t for i, t in self.wrapping.items() if not (out and lv[i])]),
+            ready_operator_ids=tuple([ids[i] for i in self.ready_q]),
+            talk_elapsed_s=talk,
+            wrap_elapsed_s=wrap,
             not_ready=self.leaving_count,
-            ringing_ages_s=tuple(now - t for t in self.ringing.values()),
-            queued_waits_s=tuple(now - t for t in self.queued.values()),
+            ringing_ages_s=tuple([now - t for t in self.ringing.values()]),
+            queued_waits_s=tuple([now - t for t in self.queued.values()]),
             abandon_24h=AbandonCounts(float(self.live_24h.count(now)), float(self.aband_24h.count(now))),
             abandon_30d=AbandonCounts(float(self.live_30d.count(now)), float(self.aband_30d.count(now))),
         )

@@ -15,6 +15,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
+import numpy as np
+
 from fs_app.pacing.types import AbandonCounts
 
 DAY_S = 86_400.0
@@ -45,6 +47,13 @@ def is_abandoned(record: CallRecord, grace_s: float = 2.0) -> bool:
     if record.answered_by is not AnsweredBy.HUMAN or record.answered_at is None:
         return False
     return record.connected_at is None or record.connected_at - record.answered_at > grace_s
+
+
+def abandoned_mask(answered_at: np.ndarray, connected_at: np.ndarray, grace_s: float = 2.0) -> np.ndarray:
+    """:func:`is_abandoned` for many person-answered calls at once (reports over long runs):
+    ``connected_at`` NaN where the person never reached an operator."""
+    with np.errstate(invalid="ignore"):
+        return np.asarray(np.isnan(connected_at) | (connected_at - answered_at > grace_s))
 
 
 def abandon_counts(

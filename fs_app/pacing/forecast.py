@@ -27,6 +27,8 @@ class Supply:
     mean: np.ndarray
     var: np.ndarray
     busy: int
+    # [mean | var] in one array when built by :func:`operator_supply`: the late test shifts both at once.
+    both: np.ndarray | None = None
 
     @property
     def frees_within_horizon(self) -> float:
@@ -57,40 +59,81 @@ def _talk_free(talk: DurationView, wrap: DurationView, elapsed: np.ndarray, hori
     return np.asarray(pmf @ np.ascontiguousarray(wrap.lag[: horizon_s + 1, : horizon_s + 1].T))
 
 
-# Elapsed times past this quantile of a duration are rare: their rows are computed on demand.
-_TABLE_QUANTILE = 0.999
-# (talk view, wrap view, horizon) -> the views themselves (identity guard) and the per-second tables.
-_TABLES: dict[tuple[int, int, int], tuple[DurationView, DurationView, np.ndarray, np.ndarray]] = {}
+# Rows a table holds past the longest elapsed time it was built or extended for.
+_TABLE_SPARE_S = 60
 
 
-def _free_tables(talk: DurationView, wrap: DurationView, horizon_s: int) -> tuple[np.ndarray, np.ndarray]:
-    """The free-by-t rows of every whole elapsed second up to the 99.9 % quantile, for talking and for
-    wrapping operators. Views are immutable and rebuilt only after ~2 % of their sample changed, so one
-    table serves hundreds of decisions; without it every decision redid the same conditional
-    distributions per busy operator (the benchmark's hottest path)."""
+@dataclass(frozen=True, slots=True)
+class _FreeTable:
+    """Free-by-t rows of whole elapsed seconds from 0, talking operators' rows first and wrapping
+    operators' after (``wrap_offset``); each row is ``[p(t) | p(t) (1 - p(t))]`` so that one gather and
+    one product give the supply's mean and variance together."""
+
+    talk: np.ndarray  # p rows of talking operators, elapsed 0 .. talk_last
+    wrap: np.ndarray  # p rows of wrapping operators, elapsed 0 .. wrap_last
+    rows: np.ndarray
+
+    @property
+    def talk_last(self) -> int:
+        return len(self.talk) - 1
+
+    @property
+    def wrap_last(self) -> int:
+        return len(self.wrap) - 1
+
+    @property
+    def wrap_offset(self) -> int:
+        return len(self.talk)
+
+    @classmethod
+    def of(cls, talk: np.ndarray, wrap: np.ndarray) -> _FreeTable:
+        # Filled in place: big teams' talk tables run to thousands of rows and are rebuilt every ~40
+        # decisions, so the copies count.
+        nt, h = talk.shape
+        rows = np.empty((nt + len(wrap), 2 * h))
+        p, v = rows[:, :h], rows[:, h:]
+        p[:nt] = talk
+        p[nt:] = wrap
+        np.subtract(1.0, p, out=v)
+        v *= p
+        return cls(talk=talk, wrap=wrap, rows=rows)
+
+
+# (talk view, wrap view, horizon) -> the views themselves (identity guard) and the per-second table.
+_TABLES: dict[tuple[int, int, int], tuple[DurationView, DurationView, _FreeTable]] = {}
+
+
+def _free_table(talk: DurationView, wrap: DurationView, horizon_s: int,
+                talk_need: int = 0, wrap_need: int = 0) -> _FreeTable:
+    """The table of these views covering elapsed ``talk_need`` / ``wrap_need``. Views are immutable and
+    rebuilt only after ~5 % of their sample changed, so one table serves many decisions; without it every
+    decision redid the same conditional distributions per busy operator (the benchmark's hottest path).
+    A table is built only as far as the calls in progress need (views of a young campaign change every
+    few calls) with a minute to spare, and a longer call extends it (with room to spare) rather than
+    being computed alone: a big team nearly always has someone in a call past the 99.9 % quantile."""
     key = (id(talk), id(wrap), horizon_s)
     hit = _TABLES.get(key)
     if hit is not None and hit[0] is talk and hit[1] is wrap:
-        return hit[2], hit[3]
-    if len(_TABLES) >= 8:
-        _TABLES.clear()
-    talk_max = int(np.searchsorted(talk.cdf, _TABLE_QUANTILE))
-    wrap_max = int(np.searchsorted(wrap.cdf, _TABLE_QUANTILE))
-    talk_rows = _talk_free(talk, wrap, np.arange(talk_max + 1), horizon_s)
-    wrap_rows = _conditional_cdf(wrap, tuple(range(wrap_max + 1)), horizon_s)
-    _TABLES[key] = (talk, wrap, talk_rows, wrap_rows)
-    return talk_rows, wrap_rows
-
-
-def _rows(table: np.ndarray, elapsed: tuple[float, ...], rare: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
-    e = np.asarray(elapsed, dtype=float).astype(int)
-    last = len(table) - 1
-    if e.size == 0 or int(e.max()) <= last:
-        return table[e]
-    out = table[np.minimum(e, last)]
-    beyond = e > last
-    out[beyond] = rare(e[beyond])
-    return out
+        table = hit[2]
+        if talk_need <= table.talk_last and wrap_need <= table.wrap_last:
+            return table
+        t_rows, w_rows = table.talk, table.wrap
+    else:
+        if len(_TABLES) >= 8:
+            _TABLES.clear()
+        t_rows = _talk_free(talk, wrap, np.arange(talk_need + _TABLE_SPARE_S + 1), horizon_s)
+        w_rows = _conditional_cdf(wrap, tuple(range(wrap_need + _TABLE_SPARE_S + 1)), horizon_s)
+    if talk_need >= len(t_rows):
+        last = len(t_rows) - 1
+        upto = talk_need + max(_TABLE_SPARE_S, last // 2)
+        t_rows = np.concatenate((t_rows, _talk_free(talk, wrap, np.arange(last + 1, upto + 1), horizon_s)))
+    if wrap_need >= len(w_rows):
+        last = len(w_rows) - 1
+        upto = wrap_need + max(_TABLE_SPARE_S, last // 2)
+        w_rows = np.concatenate((w_rows, _conditional_cdf(wrap, tuple(range(last + 1, upto + 1)), horizon_s)))
+    table = _FreeTable.of(t_rows, w_rows)
+    _TABLES[key] = (talk, wrap, table)
+    return table
 
 
 def operator_supply(
@@ -101,27 +144,46 @@ def operator_supply(
     wrap: DurationView,
     horizon_s: int,
 ) -> Supply:
-    mean = np.full(horizon_s + 1, float(ready))
-    var = np.zeros(horizon_s + 1)
-    if not talk_elapsed and not wrap_elapsed:
-        return Supply(mean=mean, var=var, busy=0)
-    talk_rows, wrap_rows = _free_tables(talk, wrap, horizon_s)
-    if talk_elapsed:
-        p = _rows(talk_rows, talk_elapsed, lambda e: _talk_free(talk, wrap, e, horizon_s))
-        mean += p.sum(axis=0)
-        var += (p * (1.0 - p)).sum(axis=0)
-    if wrap_elapsed:
-        p = _rows(wrap_rows, wrap_elapsed,
-                  lambda e: _conditional_cdf(wrap, tuple(e.tolist()), horizon_s))
-        mean += p.sum(axis=0)
-        var += (p * (1.0 - p)).sum(axis=0)
-    return Supply(mean=mean, var=var, busy=len(talk_elapsed) + len(wrap_elapsed))
+    h = horizon_s + 1
+    nt, nw = len(talk_elapsed), len(wrap_elapsed)
+    if not nt and not nw:
+        return Supply(mean=np.full(h, float(ready)), var=np.zeros(h), busy=0)
+    # Rows past the end of a duration's grid are all the same as its last row.
+    talk_cap, wrap_cap = len(talk.cdf) - 1, len(wrap.cdf) - 1
+    talk_max = min(max(int(max(talk_elapsed)), 0), talk_cap) if nt else 0
+    wrap_max = min(max(int(max(wrap_elapsed)), 0), wrap_cap) if nw else 0
+    table = _free_table(talk, wrap, horizon_s, talk_max, wrap_max)
+    # Whole seconds elapsed, talking operators first, then wrapping ones (their rows follow the talk rows).
+    idx = np.fromiter(talk_elapsed + wrap_elapsed, float, nt + nw).astype(np.intp)
+    # Negative elapsed times (clock skew in the engine) count as just started.
+    np.maximum(idx, 0, out=idx)
+    if talk_max == talk_cap and nt:
+        np.minimum(idx[:nt], talk_cap, out=idx[:nt])
+    if nw:
+        if wrap_max == wrap_cap:
+            np.minimum(idx[nt:], wrap_cap, out=idx[nt:])
+        idx[nt:] += table.wrap_offset
+    # A product with ones sums the rows in one BLAS call (a strided reduction is ~2x slower here).
+    both = _ones(nt + nw) @ table.rows.take(idx, axis=0)
+    both[:h] += float(ready)
+    return Supply(mean=both[:h], var=both[h:], busy=nt + nw, both=both)
+
+
+_ONES = np.ones(256)
+
+
+def _ones(n: int) -> np.ndarray:
+    global _ONES
+    if n > len(_ONES):
+        _ONES = np.ones(2 * n)
+    return _ONES[:n]
 
 
 @dataclass(frozen=True, slots=True)
 class Demand:
     mean: np.ndarray
     var: np.ndarray
+    both: np.ndarray | None = None  # [mean | var], as in Supply
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +198,12 @@ class _DialCurves:
     future_var: np.ndarray
     inflight: np.ndarray  # inflight[:, : horizon + 1]
     inflight_var: np.ndarray
+    # [inflight | inflight_var] and [future_mean | future_var]: one product per decision gives both.
+    inflight_both: np.ndarray
+    future_both: np.ndarray
+    # k q and k q (1 - q) for the first block of candidates (k = n - 1 = 0 .. 7).
+    first_q: np.ndarray
+    first_qq: np.ndarray
 
 
 _CURVES: dict[tuple[int, int], tuple[ResolutionView, _DialCurves]] = {}
@@ -163,8 +231,12 @@ def _curves(res: ResolutionView, horizon_s: int) -> _DialCurves:
     future_mean[1:] = np.cumsum(q)[:-1]
     future_var[1:] = np.cumsum(qq)[:-1]
     sub = res.inflight[:, :h]
+    sub_var = sub * (1.0 - sub)
     curves = _DialCurves(q=q, qq=qq, weights=dq / total if total > 0 else None, future_mean=future_mean,
-                         future_var=future_var, inflight=sub, inflight_var=sub * (1.0 - sub))
+                         future_var=future_var, inflight=sub, inflight_var=sub_var,
+                         inflight_both=np.concatenate((sub, sub_var), axis=1),
+                         future_both=np.concatenate((future_mean, future_var)),
+                         first_q=_FIRST_K * q, first_qq=_FIRST_K * qq)
     _CURVES[key] = (res, curves)
     return curves
 
@@ -176,48 +248,114 @@ def customer_demand(queued: int, ringing_ages: tuple[float, ...], res: Resolutio
     them a dial answering late in the horizon looked safe against today's calls only, and predictive
     underestimated the late probability of exactly the customers who answer after a long ring."""
     curves = _curves(res, horizon_s)
-    mean = np.full(horizon_s + 1, float(queued))
-    var = np.zeros(horizon_s + 1)
-    if future_dials_per_s > 0:
-        mean += future_dials_per_s * curves.future_mean
-        var += future_dials_per_s * curves.future_var
+    h = horizon_s + 1
+    # Mean and variance side by side in one array: every step below is one call for both.
+    both = (future_dials_per_s * curves.future_both if future_dials_per_s > 0 else np.zeros(2 * h))
+    both[:h] += float(queued)
     if ringing_ages:
         sub = curves.inflight
         max_age = sub.shape[0] - 1
-        idx = np.minimum(np.asarray(ringing_ages, dtype=float).astype(int), max_age)
+        n = len(ringing_ages)
+        idx = np.fromiter(ringing_ages, float, n).astype(np.intp)
+        if max(ringing_ages) >= max_age + 1:
+            np.minimum(idx, max_age, out=idx)
         counts = np.bincount(idx, minlength=max_age + 1).astype(float)
         width = sub.shape[1]
-        mean[:width] += counts @ sub
-        var[:width] += counts @ curves.inflight_var
-        if width < horizon_s + 1:
+        if width == h:
+            both += counts @ curves.inflight_both
+        else:
+            mean, var = both[:h], both[h:]
+            mean[:width] += counts @ sub
+            var[:width] += counts @ curves.inflight_var
             mean[width:] = mean[width - 1]
             var[width:] = var[width - 1]
-    return Demand(mean=mean, var=var)
+    return Demand(mean=both[:h], var=both[h:], both=both)
+
+
+# Per horizon h and grace: indices of S(t + grace) in [mean | var], then signs and constants that turn
+# [S_mean(t + g) | S_var(t + g)] + [A_mean(t) | A_var(t)] into [margin(t) | variance(t)] in place.
+_SHIFTS: dict[tuple[int, int], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+# Candidate batch sizes of the first block, as multiples k = n - 1 of one more dial's demand.
+_FIRST_BLOCK = 8
+_FIRST_K = np.arange(_FIRST_BLOCK, dtype=float)[:, None]
+
+
+def _shift(h: int, grace_s: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    key = (h, grace_s)
+    hit = _SHIFTS.get(key)
+    if hit is None:
+        one = np.minimum(np.arange(h + 1) + grace_s, h)
+        sign = np.concatenate((np.full(h + 1, -1.0), np.ones(h + 1)))
+        const = np.concatenate((np.full(h + 1, 0.5), np.full(h + 1, 1e-9)))
+        hit = _SHIFTS[key] = (np.concatenate((one, one + h + 1)), sign, const)
+    return hit
+
+
+def _bases(supply: Supply, demand: Demand, grace_s: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per answer second t, the margin ``0.5 - (S(t + g) - A(t))`` and the variance of S(t + g) - A(t)
+    before the new dials (continuity-corrected normal approximation)."""
+    h = len(demand.mean) - 1
+    s_both = supply.both if supply.both is not None else np.concatenate((supply.mean, supply.var))
+    d_both = demand.both if demand.both is not None else np.concatenate((demand.mean, demand.var))
+    idx, sign, const = _shift(h, grace_s)
+    base = s_both.take(idx)
+    base *= sign
+    base += d_both
+    base += const
+    return base[: h + 1], base[h + 1:]
 
 
 def _late_function(
     supply: Supply, demand: Demand, res: ResolutionView, grace_s: int, connect_cv: float
 ) -> Callable[[np.ndarray], np.ndarray] | None:
-    """The n-th-dial late probability as a function of candidate sizes, with everything that does not
-    depend on n computed once per decision; None when no dial ever needs an operator."""
+    """The n-th-dial late probability as a function of ``k = n - 1`` (a column of candidates), with
+    everything that does not depend on n computed once per decision; None when no dial ever needs an
+    operator."""
     h = len(demand.mean) - 1
     curves = _curves(res, h)
     weights = curves.weights
     if weights is None:
         return None
     q, qq = curves.q, curves.qq
-    shift = np.minimum(np.arange(h + 1) + grace_s, h)
-    base_margin = 0.5 - (supply.mean[shift] - demand.mean)
-    base_var = supply.var[shift] + demand.var + 1e-9
+    base_margin, base_var = _bases(supply, demand, grace_s)
+    dm = demand.mean
+    cv2 = connect_cv * connect_cv
 
-    def late(n: np.ndarray) -> np.ndarray:
-        k = (np.asarray(n, dtype=float) - 1.0)[:, None]
-        var = base_var[None, :] + k * qq[None, :]
-        if connect_cv > 0:
-            var = var + (connect_cv * (demand.mean[None, :] + k * q[None, :])) ** 2
-        return np.asarray(ndtr((base_margin[None, :] + k * q[None, :]) / np.sqrt(var)) @ weights)
+    def late(k: np.ndarray) -> np.ndarray:
+        kq = k * q
+        var = base_var + k * qq
+        if cv2 > 0:
+            d = dm + kq
+            d *= d
+            d *= cv2
+            var += d
+        np.sqrt(var, out=var)
+        z = base_margin + kq
+        z /= var
+        return np.asarray(ndtr(z) @ weights)
 
     return late
+
+
+def _first_block(supply: Supply, demand: Demand, curves: _DialCurves, weights: np.ndarray, grace_s: int,
+                 cv2: float, threshold: float, size: int) -> int:
+    """:func:`largest_batch` over n = 1 .. size (size <= ``_FIRST_BLOCK``) with the k-products taken from
+    the cached curves: most decisions end here, so it is written for the fewest array operations."""
+    base_margin, base_var = _bases(supply, demand, grace_s)
+    kq = curves.first_q[:size]
+    var = base_var + curves.first_qq[:size]
+    if cv2 > 0:
+        d = demand.mean + kq
+        d *= d
+        d *= cv2
+        var += d
+    np.sqrt(var, out=var)
+    z = base_margin + kq
+    z /= var
+    ok = ndtr(z) @ weights <= threshold
+    bad = int(ok.argmin())
+    # Every candidate passes: the whole block; else the candidate before the first failing one.
+    return size if ok[bad] else bad
 
 
 def marginal_late_probability(
@@ -233,7 +371,8 @@ def marginal_late_probability(
     it a refill of hundreds of dials looks as safe as a steady trickle, and one estimate a few per cent low
     turns into a burst of abandons that sends the governor braking for hours."""
     late = _late_function(supply, demand, res, grace_s, connect_cv)
-    return np.zeros(len(n)) if late is None else late(n)
+    k = (np.asarray(n, dtype=float) - 1.0)[:, None]
+    return np.zeros(len(n)) if late is None else late(k)
 
 
 def largest_batch(
@@ -243,21 +382,27 @@ def largest_batch(
     """Largest n <= cap whose marginal dial's late probability stays <= threshold (0 if none)."""
     if cap <= 0:
         return 0
-    late = _late_function(supply, demand, res, grace_s, connect_cv)
-    if late is None:
+    curves = _curves(res, len(demand.mean) - 1)
+    if curves.weights is None:
         return cap
-    lo = 0
     # Steady dialing adds a few dials per decision: a small first block usually settles it.
-    block = 8
-    start = 1
+    size = min(_FIRST_BLOCK, cap)
+    lo = _first_block(supply, demand, curves, curves.weights, grace_s, connect_cv * connect_cv, threshold,
+                      size)
+    if lo < size or lo == cap:
+        return lo
+    late = _late_function(supply, demand, res, grace_s, connect_cv)
+    assert late is not None
+    block = 4 * _FIRST_BLOCK
+    start = lo + 1
     while start <= cap:
-        cands = np.arange(start, min(start + block, cap + 1))
-        ok = late(cands) <= threshold
-        if not ok.all():
-            bad = int(np.argmin(ok))
-            return int(cands[bad - 1]) if bad > 0 else lo
-        lo = int(cands[-1])
-        start = lo + 1
+        stop = min(start + block, cap + 1)
+        ok = late(np.arange(start - 1.0, stop - 1.0)[:, None]) <= threshold
+        bad = int(ok.argmin())
+        if not ok[bad]:
+            return start + bad - 1 if bad > 0 else lo
+        lo = stop - 1
+        start = stop
         block *= 4
     return lo
 
@@ -265,9 +410,10 @@ def largest_batch(
 def expected_wait(supply: Supply, queued: int, mean_handle_s: float) -> float:
     """Expected seconds until an operator is free for a customer who answers now (behind the queue)."""
     need = queued + 1
-    hits = np.nonzero(supply.mean >= need)[0]
-    if hits.size:
-        return float(hits[0])
+    hits = supply.mean >= need
+    first = int(hits.argmax())
+    if hits[first]:
+        return float(first)
     horizon = len(supply.mean) - 1
     missing = need - float(supply.mean[-1])
     if supply.busy == 0:

@@ -46,6 +46,9 @@ def _exact_mean(cap: float, live: int) -> float:
     return lo
 
 
+_TARGETS: dict[tuple[float, float, int], float] = {}
+
+
 def abandon_target(cap: float, margin: float, expected_live_per_window: float) -> float:
     """The mean abandon rate to aim at so that a window holding ``expected_live_per_window`` live answers
     stays under ``cap`` about 95 % of the time, and never closer to the cap than ``margin``. Small teams get
@@ -53,7 +56,14 @@ def abandon_target(cap: float, margin: float, expected_live_per_window: float) -
     m + z*sqrt(m/L) <= cap (normal approximation)."""
     n = max(expected_live_per_window, 1.0)
     if n < _EXACT_BELOW:
-        return max(min(_exact_mean(round(cap, 6), max(round(n), 1)), cap - margin), 0.0)
+        # Called twice per decision with only a few distinct (cap, margin, whole answers) in a campaign.
+        key = (cap, margin, round(n))
+        hit = _TARGETS.get(key)
+        if hit is None:
+            if len(_TARGETS) > 65536:
+                _TARGETS.clear()
+            hit = _TARGETS[key] = max(min(_exact_mean(round(cap, 6), max(round(n), 1)), cap - margin), 0.0)
+        return hit
     b = _WINDOW_Z / math.sqrt(n)
     x = (-b + math.sqrt(b * b + 4.0 * cap)) / 2.0
     return max(min(x * x, cap - margin), 0.0)
