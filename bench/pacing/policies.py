@@ -70,10 +70,10 @@ class BasePolicy(abc.ABC):
     def on_live(self, now: float) -> None:
         return None
 
-    def on_talk(self, duration_s: float, now: float) -> None:
+    def on_talk(self, duration_s: float, now: float, machine_verdict: bool = False) -> None:
         return None
 
-    def on_wrap(self, duration_s: float, now: float) -> None:
+    def on_wrap(self, duration_s: float, now: float, machine_verdict: bool = False) -> None:
         return None
 
     @abc.abstractmethod
@@ -163,7 +163,7 @@ class IssabelStyle(BasePolicy):
             self._connects += 1
             self._answer_delay += (age_s - self._answer_delay) * 0.02
 
-    def on_talk(self, duration_s: float, now: float) -> None:
+    def on_talk(self, duration_s: float, now: float, machine_verdict: bool = False) -> None:
         self._talks += 1
         self._talk_mean += (duration_s - self._talk_mean) / min(self._talks, 200)
 
@@ -242,11 +242,12 @@ class Predictive(BasePolicy):
     def on_live(self, now: float) -> None:
         self.pacer.observe_live_answer(now)
 
-    def on_talk(self, duration_s: float, now: float) -> None:
-        self.pacer.observe_talk(duration_s, now)
+    def on_talk(self, duration_s: float, now: float, machine_verdict: bool = False) -> None:
+        # As the engine does (fs_app.engine.lifecycle.machine_handled).
+        self.pacer.observe_talk(duration_s, now, machine_verdict)
 
-    def on_wrap(self, duration_s: float, now: float) -> None:
-        self.pacer.observe_wrap(duration_s, now)
+    def on_wrap(self, duration_s: float, now: float, machine_verdict: bool = False) -> None:
+        self.pacer.observe_wrap(duration_s, now, machine_verdict)
 
     def calls(self, sim: Sim, now: float) -> int:
         decision = self.pacer.decide(sim.snapshot(), now)

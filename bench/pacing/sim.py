@@ -42,9 +42,9 @@ class Policy(Protocol):
 
     def on_live(self, now: float) -> None: ...
 
-    def on_talk(self, duration_s: float, now: float) -> None: ...
+    def on_talk(self, duration_s: float, now: float, machine_verdict: bool = False) -> None: ...
 
-    def on_wrap(self, duration_s: float, now: float) -> None: ...
+    def on_wrap(self, duration_s: float, now: float, machine_verdict: bool = False) -> None: ...
 
 
 class Sim:
@@ -72,6 +72,8 @@ class Sim:
         self._login_t = 0.0
         self.ringing: dict[int, float] = {}
         self._call_info: dict[int, tuple[int, bool, float]] = {}
+        # Calls with a machine verdict that the policy's AMD lever sent to an operator.
+        self._lever_routed: set[int] = set()
         self.queued: dict[int, float] = {}
         self._queue: deque[int] = deque()
         self._answer_idx: dict[int, int] = {}
@@ -268,6 +270,7 @@ class Sim:
             # normal live answer (no false positive), a machine costs its handling time.
             to_op = True
             self._call_info[k] = (outcome, True, dial_t)
+            self._lever_routed.add(k)
         self.policy.on_dial(now - dial_t, to_op, now, machine_verdict)
         if outcome == LIVE:
             self._record_live(k)
@@ -339,7 +342,7 @@ class Sim:
         else:
             self.res.machine_handle_s += dur
             wrap = MACHINE_WRAP_S
-        self.policy.on_talk(dur, now)
+        self.policy.on_talk(dur, now, k in self._lever_routed)
         self.op_state[op] = _WRAP
         self.op_since[op] = now
         self.wrapping[op] = now
@@ -355,7 +358,9 @@ class Sim:
             self.res.human_wrap_s += dur
         else:
             self.res.machine_handle_s += dur
-        self.policy.on_wrap(dur, now)
+        machine_verdict = k in self._lever_routed
+        self._lever_routed.discard(k)
+        self.policy.on_wrap(dur, now, machine_verdict)
         self.op_call[op] = -1
         self.op_since[op] = now
         if self.op_leaving[op]:

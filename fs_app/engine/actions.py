@@ -104,8 +104,8 @@ def finish_wrap_up(st: EngineState, slot: OperatorSlot, code: str, now: float, o
         if call.state is CallState.WRAP_UP:
             call.move(CallEvent.WRAPPED_UP, now)
         record(call, code, out)
-        if call.campaign_id in st.campaigns and call.ended_at is not None and not machine_handled(call):
-            st.campaigns[call.campaign_id].pacer.observe_wrap(now - call.ended_at, now)
+        if call.campaign_id in st.campaigns and call.ended_at is not None:
+            st.campaigns[call.campaign_id].pacer.observe_wrap(now - call.ended_at, now, machine_handled(call))
     out.append(Publish("wrap_up", {"operator_id": slot.operator_id, "code": code, "timed_out": timed_out}))
     _after_change(st, slot, now, out)
 

@@ -58,9 +58,9 @@ LEVER_VERDICTS = frozenset({"machine", "robot"})
 
 
 def machine_handled(call: Call) -> bool:
-    """A machine verdict the pacer's AMD lever sent to an operator. Its seconds-long handling is kept out of
-    the talk and wrap-up times the pacer learns: mixed in, they made the forecast believe operators come
-    free within seconds, and the first dials after the lever turned back on were a burst of abandons."""
+    """A machine verdict the pacer's AMD lever sent to an operator. The pacer learns its seconds-long
+    handling apart from people's calls: mixed in, it made the forecast believe operators come free within
+    seconds, and the first dials after the lever turned back on were a burst of abandons."""
     return (call.amd_verdict or "") in LEVER_VERDICTS
 
 
@@ -79,9 +79,9 @@ def close_call(st: EngineState, call: Call, code: str, now: float, out: list[Com
     if run is not None and call.answered_at is not None:
         # Everything abandon accounting needs is final now (a wrap-up only adds the operator's code).
         run.abandons.add(attempt_of(call), now)
-    if run is not None and call.connected_at is not None and not machine_handled(call):
+    if run is not None and call.connected_at is not None:
         # The predictive forecast of when busy operators come free needs real talk times, not its prior.
-        run.pacer.observe_talk(max(0.0, call.ended_at - call.connected_at), now)
+        run.pacer.observe_talk(max(0.0, call.ended_at - call.connected_at), now, machine_handled(call))
     out.append(UpdateAttempt(call.call_id, {
         "state": call.state.value, "ended_at": call.ended_at, "code": call.code,
         "hangup_cause": call.hangup_cause, "sip_status": call.sip_status, "amd_verdict": call.amd_verdict,

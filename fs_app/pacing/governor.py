@@ -79,6 +79,9 @@ class GovernorVerdict:
     # False: the estimated AMD false positives alone would overspend the allowance; connect machine
     # verdicts to operators (then they are no false positives, and cost nothing here).
     amd_hangup: bool = True
+    # The AMD false positives can never be afforded: hang-ups stay off for the whole run, so every machine
+    # verdict is an operator's call and their handling belongs in the talk and wrap-up forecast.
+    amd_never: bool = False
 
 
 def govern(
@@ -114,4 +117,4 @@ def govern(
     # abandons nobody, so the windows recover fastest.
     amd_hangup = not (amd_fallback and (never_affordable or braking or amd_false_positive_rate > allowed))
     return GovernorVerdict(allowed_rate=allowed, pacing_budget=max(budget, 0.0), braking=braking,
-                           amd_hangup=amd_hangup)
+                           amd_hangup=amd_hangup, amd_never=amd_fallback and never_affordable)

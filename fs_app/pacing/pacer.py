@@ -53,6 +53,19 @@ class ModelState:
     dial_rate_per_s: float = 0.0
     # The AMD lever the engine applies now (the last decision's ``amd_hangup``).
     amd_hangup_now: bool = True
+    # Talk and wrap-up of every call operators took, machine verdicts the lever sent them included; None
+    # until such a call was seen. ``talk``/``wrap`` above are people's calls only.
+    talk_all: DurationView | None = None
+    wrap_all: DurationView | None = None
+
+    def durations(self, amd_never: bool) -> tuple[DurationView, DurationView]:
+        """Talk and wrap-up to forecast operators with. People's calls only, unless hang-ups are off for the
+        whole run: machines handled in seconds would otherwise make a lever that flips back on dial for
+        operators who are still talking (a burst of abandons), and a lever that is off only for a while is
+        better forecast a little slow than fast."""
+        if amd_never and self.talk_all is not None and self.wrap_all is not None:
+            return self.talk_all, self.wrap_all
+        return self.talk, self.wrap
 
     def for_amd(self, amd_hangup: bool) -> tuple[ResolutionView, float]:
         """Resolution forecast and its connect-rate error under the given AMD lever."""
@@ -181,11 +194,12 @@ def decide(
                               reason="warm-up (progressive)", call_rate=rate, amd_hangup=amd)
 
     resolution, connect_cv = model.for_amd(amd)
+    talk, wrap = model.durations(governor.amd_never)
     horizon = model.horizon_s
-    supply = operator_supply(snapshot.ready, snapshot.talk_elapsed_s, snapshot.wrap_elapsed_s,
-                             model.talk, model.wrap, horizon)
+    supply = operator_supply(snapshot.ready, snapshot.talk_elapsed_s, snapshot.wrap_elapsed_s, talk, wrap,
+                             horizon)
     queued = len(snapshot.queued_waits_s)
-    wait = expected_wait(supply, queued, model.talk.mean + model.wrap.mean)
+    wait = expected_wait(supply, queued, talk.mean + wrap.mean)
     if governor.braking:
         return PacingDecision(safe, expected_wait_s=wait, reason="governor braking", call_rate=1.0,
                               amd_hangup=amd)
@@ -252,12 +266,21 @@ class Pacer:
         self.wrap = DurationModel(prior_mean_s=self.config.prior_wrap_s,
                                   half_life_s=self.config.duration_half_life_s,
                                   horizon_s=self.config.horizon_s)
+        # Every operator call, machine verdicts the lever sent them included (see ``ModelState.durations``).
+        self.talk_all = DurationModel(prior_mean_s=self.config.prior_talk_s,
+                                      half_life_s=self.config.duration_half_life_s,
+                                      horizon_s=self.config.horizon_s)
+        self.wrap_all = DurationModel(prior_mean_s=self.config.prior_wrap_s,
+                                      half_life_s=self.config.duration_half_life_s,
+                                      horizon_s=self.config.horizon_s)
+        self._machine_handles = False
         self.cruise = CruiseControl()
         self._live_rate = 0.0
         self._rate_t: float | None = None
         self._rate_start: float | None = None
         self._first_dial: float | None = None
-        self._handles = 0
+        self._handles = 0  # operator calls with people finished (wrap-up ended)
+        self._handles_all = 0  # every operator call finished, machine verdicts the lever sent included
         self._connects = 0
         self._last_reason = ""
         self._warmed = False
@@ -306,12 +329,22 @@ class Pacer:
         self.cruise.observe(late, self._target_late(self.params, now),
                             learn=self._last_reason.startswith("predictive"))
 
-    def observe_talk(self, duration_s: float, now: float) -> None:
-        self.talk.observe(duration_s, now)
+    def observe_talk(self, duration_s: float, now: float, machine_verdict: bool = False) -> None:
+        """An operator's call ended after ``duration_s``; ``machine_verdict``: AMD called it a machine and the
+        lever sent it to the operator anyway (learned only into the forecast for hang-ups off for good)."""
+        self.talk_all.observe(duration_s, now)
+        if machine_verdict:
+            self._machine_handles = True
+        else:
+            self.talk.observe(duration_s, now)
 
-    def observe_wrap(self, duration_s: float, now: float) -> None:
-        self.wrap.observe(duration_s, now)
-        self._handles += 1
+    def observe_wrap(self, duration_s: float, now: float, machine_verdict: bool = False) -> None:
+        self.wrap_all.observe(duration_s, now)
+        self._handles_all += 1
+        if not machine_verdict:
+            # Only people's calls make the talk estimate stand on its own (see ``_warm``).
+            self.wrap.observe(duration_s, now)
+            self._handles += 1
 
     def _warm(self, now: float) -> bool:
         """The estimates stand on their own: operators have finished calls (talk and wrap-up are no longer
@@ -324,7 +357,7 @@ class Pacer:
         # its operators, and the next predictive decision would refill them all at once.
         if self._warmed:
             return True
-        ongoing = max(self._connects - self._handles, 0)
+        ongoing = max(self._connects - self._handles_all, 0)
         if self._first_dial is None or self._handles < max(self.config.warmup_handles, 3 * ongoing):
             return False
         self._warmed = now - self._first_dial >= self.config.horizon_s
@@ -357,6 +390,8 @@ class Pacer:
             connect_cv_amd_off=self._connect_cv(False) if amd else 0.0,
             dial_rate_per_s=self.dials.rate(now),
             amd_hangup_now=self._amd_hangup,
+            talk_all=self.talk_all.view() if self._machine_handles else None,
+            wrap_all=self.wrap_all.view() if self._machine_handles else None,
         )
 
     def _connect_cv(self, amd_hangup: bool) -> float:

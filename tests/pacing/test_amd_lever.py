@@ -125,3 +125,29 @@ def test_small_teams_cannot_afford_what_big_ones_can() -> None:
     big = govern(CLEAN, CLEAN, cap=0.03, margin=0.005, amd_false_positive_rate=0.01, expected_live_ahead=25.0,
                  amd_fallback=True, amd_affordable=abandon_target(0.03, 0.005, 5000))
     assert not small.amd_hangup and big.amd_hangup
+
+
+def test_machines_handled_by_operators_are_learned_apart_from_peoples_calls() -> None:
+    pacer = Pacer(PacingParams(mode=DialMode.PREDICTIVE, amd_false_positive_rate=0.05))
+    for i in range(40):
+        pacer.observe_talk(60.0, float(i))
+        pacer.observe_wrap(10.0, float(i))
+    people = pacer.model_state(40.0).talk.mean
+    for i in range(40, 200):
+        pacer.observe_talk(5.0, float(i), machine_verdict=True)
+        pacer.observe_wrap(2.0, float(i), machine_verdict=True)
+    state = pacer.model_state(200.0)
+    assert state.talk.mean == people  # the lever may flip back on: people's calls stay as they were
+    assert state.talk_all is not None and state.talk_all.mean < people / 2
+    # Hang-ups off for good (AMD can never be afforded): every machine verdict is an operator's call.
+    assert state.durations(amd_never=True)[0] is state.talk_all
+    assert state.durations(amd_never=False)[0] is state.talk
+
+
+def test_an_amd_that_can_never_be_afforded_is_off_for_good() -> None:
+    assert govern(CLEAN, CLEAN, cap=0.03, margin=0.005, amd_false_positive_rate=0.05, expected_live_ahead=2500.0,
+                  amd_fallback=True).amd_never
+    burst = AbandonCounts(live=10_000.0, abandoned=300.0)  # off only until the window recovers
+    v = govern(burst, burst, cap=0.03, margin=0.005, amd_false_positive_rate=0.01, expected_live_ahead=2500.0,
+               amd_fallback=True)
+    assert not v.amd_hangup and not v.amd_never
