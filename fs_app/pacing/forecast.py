@@ -322,19 +322,25 @@ def _late_function(
     cv2 = connect_cv * connect_cv
 
     def late(k: np.ndarray) -> np.ndarray:
-        kq = k * q
-        var = base_var + k * qq
-        if cv2 > 0:
-            d = dm + kq
-            d *= d
-            d *= cv2
-            var += d
-        np.sqrt(var, out=var)
-        z = base_margin + kq
-        z /= var
-        return np.asarray(ndtr(z) @ weights)
+        return _late_of(base_margin, base_var, dm, cv2, k * q, k * qq, weights)
 
     return late
+
+
+def _late_of(base_margin: np.ndarray, base_var: np.ndarray, demand_mean: np.ndarray, cv2: float, kq: np.ndarray,
+             kqq: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Late probability of each candidate batch from its k-products (``kq`` = k*q, ``kqq`` = k*q*(1-q)),
+    written for the fewest array operations: it runs on every predictive decision."""
+    var = base_var + kqq
+    if cv2 > 0:
+        d = demand_mean + kq
+        d *= d
+        d *= cv2
+        var += d
+    np.sqrt(var, out=var)
+    z = base_margin + kq
+    z /= var
+    return np.asarray(ndtr(z) @ weights)
 
 
 def _first_block(supply: Supply, demand: Demand, curves: _DialCurves, weights: np.ndarray, grace_s: int,
@@ -342,17 +348,8 @@ def _first_block(supply: Supply, demand: Demand, curves: _DialCurves, weights: n
     """:func:`largest_batch` over n = 1 .. size (size <= ``_FIRST_BLOCK``) with the k-products taken from
     the cached curves: most decisions end here, so it is written for the fewest array operations."""
     base_margin, base_var = _bases(supply, demand, grace_s)
-    kq = curves.first_q[:size]
-    var = base_var + curves.first_qq[:size]
-    if cv2 > 0:
-        d = demand.mean + kq
-        d *= d
-        d *= cv2
-        var += d
-    np.sqrt(var, out=var)
-    z = base_margin + kq
-    z /= var
-    ok = ndtr(z) @ weights <= threshold
+    ok = _late_of(base_margin, base_var, demand.mean, cv2, curves.first_q[:size], curves.first_qq[:size],
+                  weights) <= threshold
     bad = int(ok.argmin())
     # Every candidate passes: the whole block; else the candidate before the first failing one.
     return size if ok[bad] else bad
