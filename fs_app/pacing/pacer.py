@@ -57,6 +57,8 @@ class ModelState:
     # until such a call was seen. ``talk``/``wrap`` above are people's calls only.
     talk_all: DurationView | None = None
     wrap_all: DurationView | None = None
+    # ``warm`` for the forecast with every operator call (see ``durations``).
+    warm_all: bool = True
 
     def durations(self, amd_never: bool) -> tuple[DurationView, DurationView]:
         """Talk and wrap-up to forecast operators with. People's calls only, unless hang-ups are off for the
@@ -184,7 +186,8 @@ def decide(
                               call_rate=rate, amd_hangup=amd)
 
     safe = min(_one_to_one(snapshot), capacity)
-    if model is None or model.answers_seen < params.warmup_answers or not model.warm:
+    warm = model is not None and (model.warm_all if governor.amd_never else model.warm)
+    if model is None or model.answers_seen < params.warmup_answers or not warm:
         rate = params.call_rate
         if governor.braking:
             return PacingDecision(safe, expected_wait_s=_simple_wait(snapshot, model),
@@ -284,6 +287,7 @@ class Pacer:
         self._connects = 0
         self._last_reason = ""
         self._warmed = False
+        self._warmed_all = False
         # The AMD lever of the last decision: whether AMD false positives are being spent right now.
         self._amd_hangup = True
         self.dials = RateMeter(self.config.dial_rate_memory_s)
@@ -363,6 +367,17 @@ class Pacer:
         self._warmed = now - self._first_dial >= self.config.horizon_s
         return self._warmed
 
+    def _warm_all(self, now: float) -> bool:
+        """:meth:`_warm` for the forecast with every operator call (hang-ups off for good): machine verdicts
+        the lever sent to operators count as finished calls too."""
+        if self._warmed_all:
+            return True
+        ongoing = max(self._connects - self._handles_all, 0)
+        if self._first_dial is None or self._handles_all < max(self.config.warmup_handles, 3 * ongoing):
+            return False
+        self._warmed_all = now - self._first_dial >= self.config.horizon_s
+        return self._warmed_all
+
     def _bump_rate(self, now: float) -> None:
         if self._rate_t is None:
             self._rate_t = now
@@ -385,6 +400,7 @@ class Pacer:
             cruise_paused=self.cruise.paused,
             horizon_s=self.config.horizon_s,
             warm=self._warm(now),
+            warm_all=self._warm_all(now),
             connect_cv=self._connect_cv(True),
             resolution_amd_off=self.resolution.view(False) if amd else None,
             connect_cv_amd_off=self._connect_cv(False) if amd else 0.0,

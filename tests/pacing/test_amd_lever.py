@@ -144,6 +144,20 @@ def test_machines_handled_by_operators_are_learned_apart_from_peoples_calls() ->
     assert state.durations(amd_never=False)[0] is state.talk
 
 
+
+def test_warm_up_counts_peoples_calls_unless_every_call_is_forecast() -> None:
+    pacer = Pacer(PacingParams(mode=DialMode.PREDICTIVE, amd_false_positive_rate=0.05))
+    pacer.observe_dial(5.0, True, 0.0)
+    for i in range(10):  # 10 people's calls: fewer than the 20 a talk estimate needs to stand on its own
+        pacer.observe_talk(60.0, float(i))
+        pacer.observe_wrap(10.0, float(i))
+    for i in range(10, 100):
+        pacer.observe_talk(5.0, float(i), machine_verdict=True)
+        pacer.observe_wrap(2.0, float(i), machine_verdict=True)
+    state = pacer.model_state(200.0)
+    assert not state.warm and state.warm_all
+
+
 def test_an_amd_that_can_never_be_afforded_is_off_for_good() -> None:
     assert govern(CLEAN, CLEAN, cap=0.03, margin=0.005, amd_false_positive_rate=0.05, expected_live_ahead=2500.0,
                   amd_fallback=True).amd_never
