@@ -359,24 +359,20 @@ class Pacer:
         # Once warm, stay warm: the test compares counts since the start, so a refill burst (many calls
         # connected, few ended yet) would otherwise drop a big team back to the warm-up ratio mid-day, idle
         # its operators, and the next predictive decision would refill them all at once.
-        if self._warmed:
-            return True
-        ongoing = max(self._connects - self._handles_all, 0)
-        if self._first_dial is None or self._handles < max(self.config.warmup_handles, 3 * ongoing):
-            return False
-        self._warmed = now - self._first_dial >= self.config.horizon_s
+        self._warmed = self._warmed or self._stands_on_its_own(self._handles, now)
         return self._warmed
 
     def _warm_all(self, now: float) -> bool:
         """:meth:`_warm` for the forecast with every operator call (hang-ups off for good): machine verdicts
         the lever sent to operators count as finished calls too."""
-        if self._warmed_all:
-            return True
-        ongoing = max(self._connects - self._handles_all, 0)
-        if self._first_dial is None or self._handles_all < max(self.config.warmup_handles, 3 * ongoing):
-            return False
-        self._warmed_all = now - self._first_dial >= self.config.horizon_s
+        self._warmed_all = self._warmed_all or self._stands_on_its_own(self._handles_all, now)
         return self._warmed_all
+
+    def _stands_on_its_own(self, handles: int, now: float) -> bool:
+        ongoing = max(self._connects - self._handles_all, 0)
+        if self._first_dial is None or handles < max(self.config.warmup_handles, 3 * ongoing):
+            return False
+        return now - self._first_dial >= self.config.horizon_s
 
     def _bump_rate(self, now: float) -> None:
         if self._rate_t is None:
