@@ -3,7 +3,8 @@
 It tunes a gain on the model's marginal-late threshold by stochastic approximation (each late customer
 lowers it, each on-time one raises it a little, balanced exactly at the target rate), and pauses
 predictive over-dialing when a recent window (~150 answers) shows the service level far below target (a
-late rate of 2.5x the budget: a burst the integral cannot absorb quickly), resuming once it is back.
+late rate of 2.5x the budget: a burst the integral cannot absorb quickly), resuming once it is back. The
+pacer honours the pause only while the abandon windows have no headroom (``GovernorVerdict.headroom``).
 The model alone is biased (normal approximation, estimation noise); this loop removes the bias.
 """
 

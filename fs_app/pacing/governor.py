@@ -82,6 +82,9 @@ class GovernorVerdict:
     # The AMD false positives can never be afforded: hang-ups stay off for the whole run, so every machine
     # verdict is an operator's call and their handling belongs in the talk and wrap-up forecast.
     amd_never: bool = False
+    # The windows are at or under the long-run target (cap - margin): a short burst of late customers can be
+    # absorbed there, so cruise control's pause is not needed to protect them (see ``pacer.decide``).
+    headroom: bool = True
 
 
 def govern(
@@ -117,4 +120,5 @@ def govern(
     # abandons nobody, so the windows recover fastest.
     amd_hangup = not (amd_fallback and (never_affordable or braking or amd_false_positive_rate > allowed))
     return GovernorVerdict(allowed_rate=allowed, pacing_budget=max(budget, 0.0), braking=braking,
-                           amd_hangup=amd_hangup, amd_never=amd_fallback and never_affordable)
+                           amd_hangup=amd_hangup, amd_never=amd_fallback and never_affordable,
+                           headroom=allowed >= target)

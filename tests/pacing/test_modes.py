@@ -3,6 +3,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from fs_app.pacing import (
+    AbandonCounts,
     CallState,
     CallView,
     DialMode,
@@ -138,3 +139,22 @@ def test_predictive_stays_warm_through_a_refill_burst() -> None:
     for _ in range(500):
         pacer.observe_customer(0.0, t)
     assert pacer.decide(snap, t).reason.startswith("predictive")
+
+
+def test_cruise_pause_brakes_only_when_the_abandon_windows_lack_headroom(model: ModelState) -> None:
+    paused = replace(model, cruise_paused=True)
+    params = PacingParams(hit_rate=0.3)
+    free = tuple("abcdefghij")
+
+    def with_window(abandoned: float) -> PacingSnapshot:
+        counts = AbandonCounts(2000.0, abandoned)
+        return PacingSnapshot(ready_operator_ids=free, abandon_24h=counts, abandon_30d=counts)
+
+    clean = decide(with_window(20.0), params, 0.0, paused)  # 1 %: a burst is absorbed by the windows
+    assert clean.reason.startswith("predictive")
+    assert clean.calls_to_place > len(free)
+    tight = decide(with_window(80.0), params, 0.0, paused)  # 4 %: over the target, the pause holds
+    assert tight.reason == "cruise control paused"
+    assert tight.calls_to_place == len(free)
+    # Not paused, the same tight windows still allow predictive dialing (the governor is not braking).
+    assert decide(with_window(80.0), params, 0.0, model).reason.startswith("predictive")
