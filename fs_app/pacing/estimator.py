@@ -82,10 +82,16 @@ class ResolutionModel:
         self._connects = 0.0
         self._machine_verdicts = 0.0
         self._total = 0.0
+        # Weight of an observation made now, in the units of the stored sums (they grow with time until
+        # rebased): ``_total / _w_now`` is the faded count of dials.
+        self._w_now = 1.0
         self._answers_seen = 0
         self._view: ResolutionView | None = None
         self._view_amd_off: ResolutionView | None = None
         self._dirty_since_view = 0.0
+        # A twin of the connect counts fading twice as slowly, for the trend correction (``p_connect_now``).
+        self._slow_connects = self._slow_mv = self._slow_total = 0.0
+        self._slow_t: float | None = None
         self._prior(hit_rate, prior_dials, prior_answer_s)
 
     def _prior(self, hit_rate: float, dials: float, answer_s: float) -> None:
@@ -99,6 +105,8 @@ class ResolutionModel:
         self._all += dials * (h * answer_pdf + (1 - h) * flat)
         self._connects += dials * h
         self._total += dials
+        self._slow_connects += dials * h
+        self._slow_total += dials
 
     @classmethod
     def from_samples(cls, to_operator_ages: np.ndarray, other_ages: np.ndarray, *,
@@ -133,6 +141,7 @@ class ResolutionModel:
         self._connects /= k
         self._machine_verdicts /= k
         self._total /= k
+        self._w_now /= k
 
     def _adapt_half_life(self, now: float) -> None:
         """Every 256 dials, set the time half-life from the measured dial rate (exact: the stored sums are
@@ -160,6 +169,7 @@ class ResolutionModel:
         if w > _RESCALE_AT:
             self._rescale(now)
             w = 1.0
+        self._w_now = w
         b = min(int(age_s), self.max_age_s)
         self._all[b] += w
         self._total += w
@@ -171,16 +181,43 @@ class ResolutionModel:
             self._connects += w
             self._answers_seen += 1
         self._dirty_since_view += w
+        if self._slow_t is not None:
+            k = 2.0 ** (-(now - self._slow_t) / (2.0 * self._fade.half_life_s))
+            self._slow_connects *= k
+            self._slow_mv *= k
+            self._slow_total *= k
+        self._slow_t = now
+        self._slow_total += 1.0
+        if machine_verdict:
+            self._slow_mv += 1.0
+        elif to_operator:
+            self._slow_connects += 1.0
 
     @property
     def effective_dials(self) -> float:
-        """Faded count of resolved dials (prior included) behind :meth:`p_connect`."""
-        return self._total
+        """Faded count of resolved dials (prior included) behind :meth:`p_connect`: the stored weights grow
+        with time, so their sum is divided by the weight of a dial resolved now."""
+        return self._total / self._w_now
 
     def p_connect(self, amd_hangup: bool = True) -> float:
         """Share of dials that need an operator; ``amd_hangup=False``: machine verdicts go to operators."""
         connects = self._connects if amd_hangup else self._connects + self._machine_verdicts
         return connects / self._total if self._total > 0 else 0.0
+
+    def p_connect_now(self, amd_hangup: bool = True) -> float:
+        """:meth:`p_connect` corrected for its lag behind a drifting answer rate: an average fading with
+        half-life h trails a linear trend by h / ln 2, twice that for 2h, so fast + (fast - slow) has no lag
+        (double exponential smoothing). The difference is shrunk by the fast share's standard error, so a
+        steady campaign's noise is not amplified; the result stays within half to one and a half times the
+        plain share."""
+        fast = self.p_connect(amd_hangup)
+        if self._slow_total <= 0 or self._total <= 0:
+            return fast
+        slow_c = self._slow_connects if amd_hangup else self._slow_connects + self._slow_mv
+        diff = fast - slow_c / self._slow_total
+        se = math.sqrt(max(fast * (1.0 - fast), 0.0) / self.effective_dials)
+        step = math.copysign(max(abs(diff) - se, 0.0), diff)
+        return min(max(fast + step, 0.5 * fast), min(1.5 * fast, 1.0))
 
     @property
     def machine_verdict_share(self) -> float:
@@ -212,9 +249,14 @@ class ResolutionModel:
         with np.errstate(divide="ignore", invalid="ignore"):
             table = (cum_op[hi] - cum_op[a]) / surv_all[a]
         table = np.nan_to_num(table, nan=0.0, posinf=0.0)
+        fast = self.p_connect(amd_hangup)
+        now = self.p_connect_now(amd_hangup)
+        if fast > 0 and now != fast:
+            # The answer-time shape stays; only how many dials need an operator follows the trend.
+            table *= now / fast
         np.clip(table, 0.0, 1.0, out=table)
         return ResolutionView(
-            p_connect=self.p_connect(amd_hangup),
+            p_connect=now,
             new_cdf=table[0].copy(),
             inflight=table,
             observations=self._total,

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from dataclasses import replace
+
+import numpy as np
+import pytest
 
 from bench.pacing.metrics import figures
 from bench.pacing.policies import FixedRatio
@@ -61,3 +66,26 @@ def test_vectorised_dial_outcomes_match_the_per_dial_path() -> None:
         assert runs[0] == runs[1]
     drift = replace(s, dynamics="drift")
     assert not Draws(drift).stationary
+
+
+def _fed(share_at: Callable[[float], float], seed: int, hours: float) -> ResolutionModel:
+    """A model fed dials (5 a second) whose connect share at time t is ``share_at(t)``."""
+    model = ResolutionModel(hit_rate=0.1, max_age_s=45, half_life_s=600.0)
+    rng = np.random.default_rng(seed)
+    for i in range(round(hours * 18_000)):
+        t = i * 0.2
+        model.observe(10.0, bool(rng.random() < share_at(t)), t)
+    return model
+
+
+def test_connect_share_keeps_up_with_a_drifting_answer_rate() -> None:
+    rising = _fed(lambda t: 0.1 + 0.4 * t / 7200.0, seed=3, hours=2.0)
+    # The faded average trails the rise by about 5 points (half-life / ln 2 = 866 s of a 0.2-per-hour
+    # slope); the trend correction takes most of that back, and the forecast tables follow it.
+    assert rising.effective_dials == pytest.approx(5 * 600 / math.log(2), rel=0.01)
+    assert 0.5 - rising.p_connect() > 0.03
+    assert abs(rising.p_connect_now() - 0.5) < 0.5 * (0.5 - rising.p_connect())
+    assert rising.view().p_connect == rising.p_connect_now()
+    steady = _fed(lambda t: 0.2, seed=4, hours=1.0)
+    # A steady campaign's noise is not amplified.
+    assert abs(steady.p_connect_now() - steady.p_connect()) < 0.005
