@@ -39,7 +39,7 @@ class ResolutionView:
 
     ``new_cdf[t]``: probability a dial placed now needs an operator within ``t`` seconds.
     ``inflight[a, t]``: for a dial still unresolved at age ``a`` s, probability it needs an operator
-    within the next ``t`` seconds.
+    within the next ``t`` seconds. ``observations``: the faded count of resolved dials behind them.
     """
 
     p_connect: float
@@ -259,7 +259,7 @@ class ResolutionModel:
             p_connect=now,
             new_cdf=table[0].copy(),
             inflight=table,
-            observations=self._total,
+            observations=self.effective_dials,
         )
 
 
