@@ -268,19 +268,11 @@ class Pacer:
                                           half_life_s=self.config.resolution_half_life_s,
                                           half_life_obs=self.config.resolution_half_life_dials,
                                           min_half_life_s=self.config.resolution_min_half_life_s)
-        self.talk = DurationModel(prior_mean_s=self.config.prior_talk_s,
-                                  half_life_s=self.config.duration_half_life_s,
-                                  horizon_s=self.config.horizon_s)
-        self.wrap = DurationModel(prior_mean_s=self.config.prior_wrap_s,
-                                  half_life_s=self.config.duration_half_life_s,
-                                  horizon_s=self.config.horizon_s)
+        self.talk = self._duration_model(self.config.prior_talk_s)
+        self.wrap = self._duration_model(self.config.prior_wrap_s)
         # Every operator call, machine verdicts the lever sent them included (see ``ModelState.durations``).
-        self.talk_all = DurationModel(prior_mean_s=self.config.prior_talk_s,
-                                      half_life_s=self.config.duration_half_life_s,
-                                      horizon_s=self.config.horizon_s)
-        self.wrap_all = DurationModel(prior_mean_s=self.config.prior_wrap_s,
-                                      half_life_s=self.config.duration_half_life_s,
-                                      horizon_s=self.config.horizon_s)
+        self.talk_all = self._duration_model(self.config.prior_talk_s)
+        self.wrap_all = self._duration_model(self.config.prior_wrap_s)
         self._machine_handles = False
         self.cruise = CruiseControl()
         self._live_rate = 0.0
@@ -296,6 +288,10 @@ class Pacer:
         # The AMD lever of the last decision: whether AMD false positives are being spent right now.
         self._amd_hangup = True
         self.dials = RateMeter(self.config.dial_rate_memory_s)
+
+    def _duration_model(self, prior_mean_s: float) -> DurationModel:
+        return DurationModel(prior_mean_s=prior_mean_s, half_life_s=self.config.duration_half_life_s,
+                             horizon_s=self.config.horizon_s)
 
     def _target_late(self, params: PacingParams, now: float) -> float:
         per_window = self._current_rate(now) * params.abandon_window_s
